@@ -1,0 +1,153 @@
+//! JPEG: header facts from our marker walker, full decodes through zune-jpeg.
+
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+use zune_jpeg::JpegDecoder;
+
+use super::{ColorModel, Decoded, ImageInfo, icc_description};
+use crate::error::{Error, Result};
+use crate::format::InputFormat;
+use crate::jpeg::markers::{JpegHeader, Process};
+use crate::pixels::{Bitmap, PixelLayout};
+use crate::spec::Limits;
+
+pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
+    let header = JpegHeader::parse(data)?;
+    let frame = header.frame()?;
+    let color = match frame.components.len() {
+        1 => ColorModel::Gray,
+        4 => ColorModel::Cmyk,
+        _ => ColorModel::Rgb,
+    };
+    Ok(ImageInfo {
+        format: InputFormat::Jpeg,
+        width: frame.width,
+        height: frame.height,
+        orientation: header.orientation(),
+        color,
+        has_alpha: false,
+        icc_description: icc_description(header.icc_profile().as_deref()),
+    })
+}
+
+/// Refuses the JPEG variants no decoder here handles, naming the variant.
+pub(crate) fn check_supported(header: &JpegHeader<'_>) -> Result<()> {
+    let frame = header.frame()?;
+    let variant = match frame.process {
+        Process::Arithmetic => Some("JPEG with arithmetic coding"),
+        Process::Lossless => Some("lossless JPEG (SOF3)"),
+        Process::Hierarchical => Some("hierarchical JPEG"),
+        _ if frame.precision != 8 => Some("JPEG with 12-bit or 16-bit samples"),
+        _ => None,
+    };
+    if let Some(v) = variant {
+        return Err(Error::unsupported(v));
+    }
+    if !matches!(frame.components.len(), 1 | 3 | 4) {
+        return Err(Error::unsupported(format!(
+            "JPEG with {} colour components",
+            frame.components.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Full-resolution decode with zune-jpeg.
+pub(super) fn decode(data: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Decoded> {
+    let header = JpegHeader::parse(data)?;
+    check_supported(&header)?;
+    let frame = header.frame()?;
+    let icc = header.icc_profile();
+    decode_full(
+        data,
+        frame.components.len(),
+        header.adobe_transform,
+        info,
+        limits,
+        icc,
+    )
+}
+
+pub(crate) fn decode_full(
+    data: &[u8],
+    components: usize,
+    adobe_transform: Option<u8>,
+    info: &ImageInfo,
+    limits: &Limits,
+    icc: Option<Vec<u8>>,
+) -> Result<Decoded> {
+    let _ = limits;
+    // Four-component JPEGs come out as the raw channels; we do the CMYK maths ourselves so an
+    // embedded CMYK profile can be applied.
+    let (out, layout) = match components {
+        1 => (ColorSpace::Luma, PixelLayout::Gray),
+        4 if adobe_transform == Some(2) => (ColorSpace::YCCK, PixelLayout::Cmyk),
+        4 => (ColorSpace::CMYK, PixelLayout::Cmyk),
+        _ => (ColorSpace::RGB, PixelLayout::Rgb),
+    };
+    let options = DecoderOptions::default()
+        .set_max_width(usize::from(u16::MAX))
+        .set_max_height(usize::from(u16::MAX))
+        .set_strict_mode(false)
+        .jpeg_set_out_colorspace(out);
+    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(data), options);
+    decoder
+        .decode_headers()
+        .map_err(|e| Error::corrupt("JPEG", e))?;
+    let (w, h) = decoder
+        .dimensions()
+        .ok_or_else(|| Error::corrupt("JPEG", "no dimensions after the headers"))?;
+    let (w, h) = (w as u32, h as u32);
+    if (w, h) != (info.width, info.height) {
+        return Err(Error::corrupt(
+            "JPEG",
+            format!(
+                "decoder saw {w}x{h}, header said {}x{}",
+                info.width, info.height
+            ),
+        ));
+    }
+    // zune may settle on another colourspace than asked (e.g. YCCK declared but 3 components).
+    let got = decoder.output_colorspace().unwrap_or(out);
+    let layout = match got {
+        ColorSpace::Luma => PixelLayout::Gray,
+        ColorSpace::RGB => PixelLayout::Rgb,
+        ColorSpace::CMYK | ColorSpace::YCCK => layout,
+        other => {
+            return Err(Error::unsupported(format!("JPEG decoded as {other:?}")));
+        }
+    };
+    let mut pixels = decoder.decode().map_err(|e| Error::corrupt("JPEG", e))?;
+    if pixels.len() != w as usize * h as usize * layout.channels() {
+        return Err(Error::corrupt("JPEG", "decoder returned a short buffer"));
+    }
+    if layout == PixelLayout::Cmyk {
+        let adobe = adobe_transform.is_some();
+        if got == ColorSpace::YCCK {
+            ycck_to_ink(&mut pixels);
+        } else if adobe {
+            // Adobe writes CMYK inverted (0 = full ink).
+            pixels.iter_mut().for_each(|v| *v = 255 - *v);
+        }
+    }
+    Ok(Decoded {
+        bitmap: Bitmap::new(w, h, layout, pixels)?,
+        icc,
+        orientation: info.orientation,
+        scale: 1,
+    })
+}
+
+/// Adobe YCCK: the YCbCr part encodes the inverted CMY as if it were RGB; K is stored inverted.
+/// Converts in place to ink amounts (0 = no ink).
+pub(crate) fn ycck_to_ink(px: &mut [u8]) {
+    for p in px.chunks_exact_mut(4) {
+        let [r, g, b] = crate::color::ycbcr_to_rgb(p[0], p[1], p[2]);
+        // r,g,b are the stored (inverted) C,M,Y; the ink is their complement... twice inverted.
+        p[0] = r;
+        p[1] = g;
+        p[2] = b;
+        p[3] = 255 - p[3];
+    }
+}

@@ -1,0 +1,130 @@
+//! Per-format header probes and decoders, behind one dispatch.
+
+mod bmp;
+mod gif;
+mod jpeg;
+mod png;
+mod tiff;
+mod webp;
+
+use std::fmt;
+
+use crate::color;
+use crate::error::Result;
+use crate::format::{InputFormat, sniff};
+use crate::orient::Orientation;
+use crate::pixels::Bitmap;
+use crate::spec::Limits;
+
+/// How the colour channels are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorModel {
+    Gray,
+    Rgb,
+    Cmyk,
+    /// Palette-based (PNG, GIF, BMP).
+    Indexed,
+    /// CIE L*a*b* (TIFF).
+    Lab,
+    /// 1-bit black and white.
+    Bilevel,
+}
+
+impl fmt::Display for ColorModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ColorModel::Gray => "gray",
+            ColorModel::Rgb => "rgb",
+            ColorModel::Cmyk => "cmyk",
+            ColorModel::Indexed => "indexed",
+            ColorModel::Lab => "lab",
+            ColorModel::Bilevel => "bilevel",
+        })
+    }
+}
+
+/// What the header says about an image, read without decoding any pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub format: InputFormat,
+    /// Stored width, before orientation is applied.
+    pub width: u32,
+    /// Stored height, before orientation is applied.
+    pub height: u32,
+    pub orientation: Orientation,
+    pub color: ColorModel,
+    pub has_alpha: bool,
+    /// The description of the embedded ICC profile, if there is one.
+    pub icc_description: Option<String>,
+}
+
+impl ImageInfo {
+    /// Width and height as displayed, after orientation.
+    pub fn upright_size(&self) -> (u32, u32) {
+        self.orientation.upright(self.width, self.height)
+    }
+}
+
+/// A decoded image, still in its stored orientation and colour space.
+pub(crate) struct Decoded {
+    pub bitmap: Bitmap,
+    pub icc: Option<Vec<u8>>,
+    pub orientation: Orientation,
+    /// The factor the decoder already shrank the image by (1 = full size).
+    pub scale: u32,
+}
+
+/// Reads the header of any supported format.
+pub(crate) fn probe(data: &[u8]) -> Result<ImageInfo> {
+    let format = sniff(data)?;
+    let mut info = match format {
+        InputFormat::Jpeg => jpeg::probe(data),
+        InputFormat::Png => png::probe(data),
+        InputFormat::Gif => gif::probe(data),
+        InputFormat::WebP => webp::probe(data),
+        InputFormat::Tiff => tiff::probe(data),
+        InputFormat::Bmp => bmp::probe(data),
+    }?;
+    if info.width == 0 || info.height == 0 {
+        return Err(crate::Error::corrupt(
+            format.name(),
+            format!("header declares {}x{}", info.width, info.height),
+        ));
+    }
+    info.format = format;
+    Ok(info)
+}
+
+/// Decodes the image whose header `info` was read from `data`.
+///
+/// `reduction` is the largest integer factor by which the decoder may shrink the image while
+/// decoding (JPEG's DCT scaling); a decoder is free to shrink less or not at all.
+pub(crate) fn decode(
+    data: &[u8],
+    info: &ImageInfo,
+    reduction: u32,
+    limits: &Limits,
+) -> Result<Decoded> {
+    let mut decoded = match info.format {
+        InputFormat::Jpeg => jpeg::decode(data, info, limits),
+        InputFormat::Png => png::decode(data, limits, reduction),
+        InputFormat::Gif => gif::decode(data, info, limits),
+        InputFormat::WebP => webp::decode(data, limits),
+        InputFormat::Tiff => tiff::decode(data, limits),
+        InputFormat::Bmp => bmp::decode(data, info),
+    }?;
+    decoded.orientation = info.orientation;
+    Ok(decoded)
+}
+
+/// Probe helper: the description of an ICC profile, if it parses.
+pub(crate) fn icc_description(icc: Option<&[u8]>) -> Option<String> {
+    icc.and_then(color::profile_description)
+}
+
+/// A memory cap for decoders that take one: the pixels the limits allow, at 8 bytes a pixel
+/// (16-bit RGBA), plus slack for tables.
+pub(crate) fn decoder_memory_cap(limits: &Limits) -> usize {
+    usize::try_from(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20))
+        .unwrap_or(usize::MAX)
+}

@@ -1,0 +1,112 @@
+//! Encoders: JPEG (jpeg-encoder), PNG (png), WebP (libwebp). No metadata is written.
+
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+
+use crate::error::{Error, Result};
+use crate::pixels::{Bitmap, PixelLayout};
+use crate::spec::{OutputFormat, Subsampling, ThumbnailSpec};
+
+/// Encodes an RGB or RGBA bitmap as `spec.format`.
+pub(crate) fn encode(img: &Bitmap, spec: &ThumbnailSpec) -> Result<Vec<u8>> {
+    match spec.format {
+        OutputFormat::Jpeg => jpeg(img, spec),
+        OutputFormat::Png => png(img),
+        OutputFormat::WebP => webp(img, spec.quality),
+    }
+}
+
+fn fail(format: &'static str, e: impl std::fmt::Display) -> Error {
+    Error::Encode {
+        format,
+        reason: e.to_string(),
+    }
+}
+
+fn jpeg(img: &Bitmap, spec: &ThumbnailSpec) -> Result<Vec<u8>> {
+    let color = match img.layout() {
+        PixelLayout::Rgb => ColorType::Rgb,
+        PixelLayout::Gray => ColorType::Luma,
+        other => return Err(fail("JPEG", format!("{other:?} pixels"))),
+    };
+    let mut out = Vec::with_capacity(img.data().len() / 8 + 1024);
+    let mut enc = Encoder::new(&mut out, spec.quality);
+    enc.set_sampling_factor(match spec.subsampling {
+        Subsampling::S420 => SamplingFactor::F_2_2,
+        Subsampling::S444 => SamplingFactor::F_1_1,
+    });
+    enc.set_progressive(spec.progressive);
+    // Optimised Huffman tables: a few percent smaller for a negligible cost at thumbnail sizes.
+    enc.set_optimized_huffman_tables(true);
+    let (w, h) = (dim16(img.width())?, dim16(img.height())?);
+    enc.encode(img.data(), w, h, color)
+        .map_err(|e| fail("JPEG", e))?;
+    Ok(out)
+}
+
+fn dim16(v: u32) -> Result<u16> {
+    u16::try_from(v).map_err(|_| fail("JPEG", format!("dimension {v} over 65535")))
+}
+
+fn png(img: &Bitmap) -> Result<Vec<u8>> {
+    let color = match img.layout() {
+        PixelLayout::Gray => png::ColorType::Grayscale,
+        PixelLayout::GrayAlpha => png::ColorType::GrayscaleAlpha,
+        PixelLayout::Rgb => png::ColorType::Rgb,
+        PixelLayout::Rgba => png::ColorType::Rgba,
+        PixelLayout::Cmyk => return Err(fail("PNG", "CMYK pixels")),
+    };
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, img.width(), img.height());
+    enc.set_color(color);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_compression(png::Compression::Balanced);
+    let mut writer = enc.write_header().map_err(|e| fail("PNG", e))?;
+    writer
+        .write_image_data(img.data())
+        .map_err(|e| fail("PNG", e))?;
+    writer.finish().map_err(|e| fail("PNG", e))?;
+    Ok(out)
+}
+
+fn webp(img: &Bitmap, quality: u8) -> Result<Vec<u8>> {
+    let (w, h) = (img.width(), img.height());
+    if w > 16383 || h > 16383 {
+        return Err(fail("WebP", format!("{w}x{h} is over WebP's 16383 limit")));
+    }
+    let q = f32::from(quality);
+    let stride = img.stride() as i32;
+    let mut ptr: *mut u8 = std::ptr::null_mut();
+    // SAFETY: the pointer and stride describe `img`'s buffer, which outlives the call; libwebp
+    // allocates the output, which is copied out and freed with WebPFree below.
+    let len = unsafe {
+        match img.layout() {
+            PixelLayout::Rgb => libwebp_sys::WebPEncodeRGB(
+                img.data().as_ptr(),
+                w as i32,
+                h as i32,
+                stride,
+                q,
+                &mut ptr,
+            ),
+            PixelLayout::Rgba => libwebp_sys::WebPEncodeRGBA(
+                img.data().as_ptr(),
+                w as i32,
+                h as i32,
+                stride,
+                q,
+                &mut ptr,
+            ),
+            other => return Err(fail("WebP", format!("{other:?} pixels"))),
+        }
+    };
+    if ptr.is_null() || len == 0 {
+        return Err(fail("WebP", "libwebp returned no data"));
+    }
+    // SAFETY: libwebp returned `len` bytes at `ptr`; they are copied before being freed.
+    let bytes = unsafe {
+        let v = std::slice::from_raw_parts(ptr, len).to_vec();
+        libwebp_sys::WebPFree(ptr.cast());
+        v
+    };
+    Ok(bytes)
+}

@@ -1,0 +1,91 @@
+//! # thumbnail-core
+//!
+//! Bytes of an image in, bytes of a thumbnail out. No I/O, no async, no global state.
+//!
+//! The pipeline: sniff the format from magic bytes, read the header, refuse what is over the
+//! [`Limits`], decode (shrinking on load where the format allows), convert to sRGB with the
+//! embedded ICC profile, apply the EXIF orientation, then for each [`ThumbnailSpec`] crop or pad
+//! per its [`Fit`] and [`Gravity`], resample with a Lanczos3 convolution and encode.
+//!
+//! ```
+//! use thumbnail_core::{thumbnail, Limits, ThumbnailSpec};
+//!
+//! // A 3x2 BMP made by hand, so the example needs no files.
+//! # let mut bmp = b"BM".to_vec();
+//! # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+//! # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+//! # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+//! # bmp.extend([0u8; 24]);
+//! let thumb = thumbnail(&bmp, &ThumbnailSpec::default(), &Limits::default())?;
+//! assert_eq!((thumb.width, thumb.height), (100, 100));
+//! assert_eq!(thumb.mime(), "image/jpeg");
+//! # Ok::<(), thumbnail_core::Error>(())
+//! ```
+
+mod color;
+mod decode;
+mod encode;
+mod error;
+mod exif;
+mod format;
+mod geometry;
+mod jpeg;
+mod orient;
+mod pipeline;
+mod pixels;
+mod reduce;
+mod resize;
+mod spec;
+
+pub use decode::{ColorModel, ImageInfo};
+pub use error::{Error, ErrorKind, Result};
+pub use format::{InputFormat, sniff};
+pub use orient::Orientation;
+pub use pipeline::Thumbnail;
+pub use pixels::{Bitmap, PixelLayout};
+pub use spec::{
+    Fit, Gravity, Limits, MAX_DIMENSION, OutputFormat, Rgba, Subsampling, ThumbnailSpec, parse_size,
+};
+
+/// Reads format, size, orientation and colour facts from the header, without decoding pixels.
+///
+/// ```
+/// use thumbnail_core::{probe, ColorModel, InputFormat};
+///
+/// // SOI, a baseline frame header for a 2x3 one-component image, EOI.
+/// let jpeg = b"\xFF\xD8\xFF\xC0\x00\x0B\x08\x00\x03\x00\x02\x01\x01\x11\x00\xFF\xD9";
+/// let info = probe(jpeg)?;
+/// assert_eq!((info.format, info.width, info.height), (InputFormat::Jpeg, 2, 3));
+/// assert_eq!(info.color, ColorModel::Gray);
+/// # Ok::<(), thumbnail_core::Error>(())
+/// ```
+pub fn probe(data: &[u8]) -> Result<ImageInfo> {
+    decode::probe(data)
+}
+
+/// Makes one thumbnail. See [`thumbnails`] for several sizes from one decode.
+pub fn thumbnail(data: &[u8], spec: &ThumbnailSpec, limits: &Limits) -> Result<Thumbnail> {
+    let mut v = pipeline::run(data, std::slice::from_ref(spec), limits)?;
+    v.pop()
+        .ok_or_else(|| Error::InvalidSpec("no thumbnail was produced".into()))
+}
+
+/// Makes one thumbnail per spec from a single decode, in the order of `specs`.
+///
+/// The source is decoded once, at the smallest size that still serves the largest spec.
+///
+/// ```
+/// use thumbnail_core::{thumbnails, Limits, ThumbnailSpec};
+/// # let mut bmp = b"BM".to_vec();
+/// # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+/// # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+/// # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+/// # bmp.extend([0u8; 24]);
+/// let specs = [ThumbnailSpec::sized(64, 64), ThumbnailSpec::sized(320, 180)];
+/// let out = thumbnails(&bmp, &specs, &Limits::default())?;
+/// assert_eq!(out.iter().map(|t| (t.width, t.height)).collect::<Vec<_>>(), [(64, 64), (320, 180)]);
+/// # Ok::<(), thumbnail_core::Error>(())
+/// ```
+pub fn thumbnails(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Vec<Thumbnail>> {
+    pipeline::run(data, specs, limits)
+}

@@ -1,0 +1,434 @@
+//! What to make ([`ThumbnailSpec`]) and what to refuse ([`Limits`]).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// Largest accepted output width or height.
+pub const MAX_DIMENSION: u32 = 16384;
+
+/// How the source is fitted into the `width` x `height` box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Fit {
+    /// Fill the box exactly, cropping the overflow according to [`Gravity`].
+    #[default]
+    Cover,
+    /// Fit inside the box and pad to exactly `width` x `height` with the background.
+    Contain,
+    /// Stretch to exactly `width` x `height`, ignoring the aspect ratio.
+    Fill,
+    /// Fit inside the box, keep the aspect ratio, never enlarge. The output may be smaller.
+    Inside,
+}
+
+/// Which part of the image survives a [`Fit::Cover`] crop (and where [`Fit::Contain`] places it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Gravity {
+    #[default]
+    Centre,
+    North,
+    NorthEast,
+    East,
+    SouthEast,
+    South,
+    SouthWest,
+    West,
+    NorthWest,
+    /// Content-aware: keep the part of the image with the most detail (highest entropy).
+    Entropy,
+}
+
+impl Gravity {
+    /// Horizontal and vertical anchor in 0..=1 (0 = left/top); `None` for content-aware gravity.
+    pub(crate) fn anchor(self) -> Option<(f64, f64)> {
+        Some(match self {
+            Gravity::Centre => (0.5, 0.5),
+            Gravity::North => (0.5, 0.0),
+            Gravity::NorthEast => (1.0, 0.0),
+            Gravity::East => (1.0, 0.5),
+            Gravity::SouthEast => (1.0, 1.0),
+            Gravity::South => (0.5, 1.0),
+            Gravity::SouthWest => (0.0, 1.0),
+            Gravity::West => (0.0, 0.5),
+            Gravity::NorthWest => (0.0, 0.0),
+            Gravity::Entropy => return None,
+        })
+    }
+}
+
+/// Output encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OutputFormat {
+    #[default]
+    Jpeg,
+    Png,
+    WebP,
+}
+
+impl OutputFormat {
+    /// The MIME type of this format.
+    pub fn mime(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "image/jpeg",
+            OutputFormat::Png => "image/png",
+            OutputFormat::WebP => "image/webp",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpg",
+            OutputFormat::Png => "png",
+            OutputFormat::WebP => "webp",
+        }
+    }
+
+    /// Whether the format can carry an alpha channel.
+    pub fn supports_alpha(self) -> bool {
+        !matches!(self, OutputFormat::Jpeg)
+    }
+}
+
+/// JPEG chroma subsampling of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Subsampling {
+    /// Half-resolution chroma in both directions: smallest files, the web default.
+    #[default]
+    S420,
+    /// Full-resolution chroma: sharper colour edges, bigger files.
+    S444,
+}
+
+/// An sRGB colour with alpha, used to flatten transparency and to pad [`Fit::Contain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rgba(pub [u8; 4]);
+
+impl Rgba {
+    pub const WHITE: Rgba = Rgba([255, 255, 255, 255]);
+    pub const BLACK: Rgba = Rgba([0, 0, 0, 255]);
+    pub const TRANSPARENT: Rgba = Rgba([0, 0, 0, 0]);
+}
+
+impl Default for Rgba {
+    fn default() -> Self {
+        Rgba::WHITE
+    }
+}
+
+/// One thumbnail to make.
+///
+/// ```
+/// use thumbnail_core::{Fit, OutputFormat, ThumbnailSpec};
+///
+/// let spec = ThumbnailSpec::default();
+/// assert_eq!((spec.width, spec.height, spec.fit, spec.quality), (100, 100, Fit::Cover, 80));
+/// assert_eq!(spec.format, OutputFormat::Jpeg);
+///
+/// let webp = ThumbnailSpec { width: 320, height: 180, format: OutputFormat::WebP, ..spec };
+/// webp.validate().unwrap();
+/// assert!(ThumbnailSpec { width: 0, ..spec }.validate().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ThumbnailSpec {
+    pub width: u32,
+    pub height: u32,
+    pub fit: Fit,
+    pub gravity: Gravity,
+    pub format: OutputFormat,
+    /// 1..=100, for JPEG and WebP.
+    pub quality: u8,
+    /// Flattening colour for JPEG and the padding of [`Fit::Contain`].
+    pub background: Rgba,
+    /// Progressive JPEG instead of baseline.
+    pub progressive: bool,
+    /// JPEG chroma subsampling.
+    pub subsampling: Subsampling,
+}
+
+impl Default for ThumbnailSpec {
+    fn default() -> Self {
+        ThumbnailSpec {
+            width: 100,
+            height: 100,
+            fit: Fit::Cover,
+            gravity: Gravity::Centre,
+            format: OutputFormat::Jpeg,
+            quality: 80,
+            background: Rgba::WHITE,
+            progressive: false,
+            subsampling: Subsampling::S420,
+        }
+    }
+}
+
+impl ThumbnailSpec {
+    /// A default spec with another size.
+    pub fn sized(width: u32, height: u32) -> Self {
+        ThumbnailSpec {
+            width,
+            height,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the size and quality ranges.
+    pub fn validate(&self) -> Result<()> {
+        for (name, v) in [("width", self.width), ("height", self.height)] {
+            if v == 0 || v > MAX_DIMENSION {
+                return Err(Error::InvalidSpec(format!(
+                    "{name} {v} is outside 1..={MAX_DIMENSION}"
+                )));
+            }
+        }
+        if !(1..=100).contains(&self.quality) {
+            return Err(Error::InvalidSpec(format!(
+                "quality {} is outside 1..=100",
+                self.quality
+            )));
+        }
+        Ok(())
+    }
+
+    /// A canonical, file-name-safe text that differs whenever the output would differ.
+    ///
+    /// Used to derive deterministic storage keys: the same spec always gives the same text.
+    ///
+    /// ```
+    /// let spec = thumbnail_core::ThumbnailSpec::default();
+    /// assert_eq!(spec.canonical(), "100x100-cover-centre-jpeg-q80-ffffffff-420");
+    /// ```
+    pub fn canonical(&self) -> String {
+        let [r, g, b, a] = self.background.0;
+        let mut s = format!(
+            "{}x{}-{}-{}-{}-q{}-{r:02x}{g:02x}{b:02x}{a:02x}",
+            self.width, self.height, self.fit, self.gravity, self.format, self.quality
+        );
+        if self.format == OutputFormat::Jpeg {
+            s.push_str(match self.subsampling {
+                Subsampling::S420 => "-420",
+                Subsampling::S444 => "-444",
+            });
+            if self.progressive {
+                s.push_str("-prog");
+            }
+        }
+        s
+    }
+}
+
+/// Bounds on what the engine will accept, checked before anything big is allocated.
+///
+/// ```
+/// let limits = thumbnail_core::Limits::default();
+/// assert_eq!(limits.max_input_bytes, 50 * 1024 * 1024);
+/// assert_eq!(limits.max_pixels, 100_000_000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest encoded input accepted, in bytes.
+    pub max_input_bytes: u64,
+    /// Largest width x height accepted, as declared by the image header.
+    pub max_pixels: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 50 * 1024 * 1024,
+            max_pixels: 100_000_000,
+        }
+    }
+}
+
+impl Limits {
+    pub(crate) fn check_input(&self, len: usize) -> Result<()> {
+        let size = len as u64;
+        if size > self.max_input_bytes {
+            return Err(Error::InputTooLarge {
+                size,
+                limit: self.max_input_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_pixels(&self, width: u32, height: u32) -> Result<()> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels > self.max_pixels {
+            return Err(Error::TooManyPixels {
+                width,
+                height,
+                pixels,
+                limit: self.max_pixels,
+            });
+        }
+        Ok(())
+    }
+}
+
+// Text forms, shared by the CLI flags and the HTTP query parameters.
+
+macro_rules! text_enum {
+    ($ty:ident, $what:literal, { $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)? }) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $($ty::$variant => $name),+ })
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s.to_ascii_lowercase().as_str() {
+                    $($name $(| $alias)* => Ok($ty::$variant),)+
+                    _ => Err(Error::InvalidSpec(format!(
+                        concat!("unknown ", $what, " {:?} (expected one of: {})"),
+                        s,
+                        [$($name),+].join(", ")
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(Fit, "fit", {
+    Cover => "cover" | "crop",
+    Contain => "contain" | "pad",
+    Fill => "fill" | "stretch",
+    Inside => "inside" | "fit",
+});
+
+text_enum!(Gravity, "gravity", {
+    Centre => "centre" | "center" | "ce" | "c",
+    North => "north" | "n" | "top",
+    NorthEast => "northeast" | "ne" | "top-right",
+    East => "east" | "e" | "right",
+    SouthEast => "southeast" | "se" | "bottom-right",
+    South => "south" | "s" | "bottom",
+    SouthWest => "southwest" | "sw" | "bottom-left",
+    West => "west" | "w" | "left",
+    NorthWest => "northwest" | "nw" | "top-left",
+    Entropy => "entropy" | "smart" | "attention",
+});
+
+text_enum!(OutputFormat, "format", {
+    Jpeg => "jpeg" | "jpg",
+    Png => "png",
+    WebP => "webp",
+});
+
+/// Parses `WxH` (also `W` alone for a square), e.g. `100x100`, `320x180`, `64`.
+///
+/// ```
+/// assert_eq!(thumbnail_core::parse_size("320x180").unwrap(), (320, 180));
+/// assert_eq!(thumbnail_core::parse_size("64").unwrap(), (64, 64));
+/// assert!(thumbnail_core::parse_size("0x10").is_err());
+/// ```
+pub fn parse_size(s: &str) -> Result<(u32, u32)> {
+    let bad = || Error::InvalidSpec(format!("size {s:?} is not WxH, e.g. 100x100"));
+    let (w, h) = match s.split_once(['x', 'X']) {
+        Some((w, h)) => (w, h),
+        None => (s, s),
+    };
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    ThumbnailSpec::sized(w, h).validate()?;
+    Ok((w, h))
+}
+
+impl FromStr for Rgba {
+    type Err = Error;
+
+    /// `white`, `black`, `transparent`, `#rgb`, `#rrggbb` or `#rrggbbaa` (the `#` is optional).
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "white" => return Ok(Rgba::WHITE),
+            "black" => return Ok(Rgba::BLACK),
+            "transparent" | "none" => return Ok(Rgba::TRANSPARENT),
+            _ => {}
+        }
+        let hex = s.strip_prefix('#').unwrap_or(s);
+        let bad = || Error::InvalidSpec(format!("background {s:?} is not a colour like #ffffff"));
+        let digit = |i: usize| {
+            hex.get(i..i + 1)
+                .and_then(|d| u8::from_str_radix(d, 16).ok())
+                .ok_or_else(bad)
+        };
+        let byte = |i: usize| Ok::<u8, Error>(digit(i)? * 16 + digit(i + 1)?);
+        match hex.len() {
+            3 => Ok(Rgba([digit(0)? * 17, digit(1)? * 17, digit(2)? * 17, 255])),
+            6 => Ok(Rgba([byte(0)?, byte(2)?, byte(4)?, 255])),
+            8 => Ok(Rgba([byte(0)?, byte(2)?, byte(4)?, byte(6)?])),
+            _ => Err(bad()),
+        }
+    }
+}
+
+impl fmt::Display for Rgba {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b, a] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}{a:02x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_bounds() {
+        let ok = ThumbnailSpec::default();
+        ok.validate().unwrap();
+        for bad in [
+            ThumbnailSpec { width: 0, ..ok },
+            ThumbnailSpec { height: 0, ..ok },
+            ThumbnailSpec { width: 16385, ..ok },
+            ThumbnailSpec { quality: 0, ..ok },
+            ThumbnailSpec { quality: 101, ..ok },
+        ] {
+            assert_eq!(
+                bad.validate().unwrap_err().kind(),
+                crate::ErrorKind::InvalidSpec
+            );
+        }
+        ThumbnailSpec {
+            width: 16384,
+            height: 1,
+            quality: 100,
+            ..ok
+        }
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
+    fn parse_text_forms() {
+        assert_eq!("COVER".parse::<Fit>().unwrap(), Fit::Cover);
+        assert_eq!("center".parse::<Gravity>().unwrap(), Gravity::Centre);
+        assert_eq!("jpg".parse::<OutputFormat>().unwrap(), OutputFormat::Jpeg);
+        assert!("zoom".parse::<Fit>().is_err());
+        assert_eq!("#fff".parse::<Rgba>().unwrap(), Rgba::WHITE);
+        assert_eq!("#10203040".parse::<Rgba>().unwrap(), Rgba([16, 32, 48, 64]));
+        assert!("#12".parse::<Rgba>().is_err());
+        assert!("#ggg".parse::<Rgba>().is_err());
+        assert_eq!(parse_size("7X9").unwrap(), (7, 9));
+        assert!(parse_size("axb").is_err());
+        assert!(parse_size("20000x1").is_err());
+    }
+
+    #[test]
+    fn canonical_distinguishes_outputs() {
+        let a = ThumbnailSpec::default();
+        let b = ThumbnailSpec { quality: 81, ..a };
+        let c = ThumbnailSpec {
+            format: OutputFormat::Png,
+            ..a
+        };
+        assert_ne!(a.canonical(), b.canonical());
+        assert_ne!(a.canonical(), c.canonical());
+        assert_eq!(a.canonical(), ThumbnailSpec::default().canonical());
+    }
+}
