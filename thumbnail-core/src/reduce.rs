@@ -99,11 +99,7 @@ impl BoxReducer {
             if self.layout.has_alpha() {
                 let a_sum = std::mem::take(&mut self.alpha[ox]);
                 for s in &mut sums[..c - 1] {
-                    let v = if a_sum == 0 {
-                        0
-                    } else {
-                        (*s + a_sum / 2) / a_sum
-                    };
+                    let v = (*s + a_sum / 2).checked_div(a_sum).unwrap_or(0);
                     self.out.push(v.min(255) as u8);
                     *s = 0;
                 }

@@ -7,11 +7,6 @@ use crate::orient::Orientation;
 pub(crate) const SOI: u8 = 0xD8;
 pub(crate) const EOI: u8 = 0xD9;
 pub(crate) const SOS: u8 = 0xDA;
-pub(crate) const DQT: u8 = 0xDB;
-pub(crate) const DNL: u8 = 0xDC;
-pub(crate) const DRI: u8 = 0xDD;
-pub(crate) const DHT: u8 = 0xC4;
-pub(crate) const DAC: u8 = 0xCC;
 pub(crate) const APP1: u8 = 0xE1;
 pub(crate) const APP2: u8 = 0xE2;
 pub(crate) const APP14: u8 = 0xEE;
@@ -266,11 +261,6 @@ impl<'a> JpegHeader<'a> {
         }
         Some(chunks.iter().flat_map(|c| c.2.iter().copied()).collect())
     }
-
-    /// Whether the stored colour channels are CMYK (four components).
-    pub fn is_cmyk(&self) -> bool {
-        self.frame.as_ref().is_some_and(|f| f.components.len() == 4)
-    }
 }
 
 #[cfg(test)]
@@ -299,8 +289,10 @@ mod tests {
 
     #[test]
     fn icc_chunks_must_be_complete() {
-        let mut h = JpegHeader::default();
-        h.icc_chunks = vec![(2, 2, b"cd".as_slice()), (1, 2, b"ab".as_slice())];
+        let mut h = JpegHeader {
+            icc_chunks: vec![(2, 2, b"cd".as_slice()), (1, 2, b"ab".as_slice())],
+            ..JpegHeader::default()
+        };
         assert_eq!(h.icc_profile().unwrap(), b"abcd");
         h.icc_chunks.pop();
         assert!(h.icc_profile().is_none());

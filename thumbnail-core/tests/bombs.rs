@@ -1,0 +1,86 @@
+//! Acceptance: decompression bombs are refused from their header, before any big allocation.
+//!
+//! A counting global allocator records the peak of live heap bytes while each file is handled;
+//! it lives in this test binary alone so no other test's allocations are counted.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use thumbnail_core::{ErrorKind, Limits, ThumbnailSpec, thumbnail};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
+            PEAK.fetch_max(now, Ordering::SeqCst);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const BUDGET: usize = 64 << 20;
+
+/// Tests run on parallel threads; one measurement at a time keeps them from counting each other.
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Peak heap growth while `f` runs.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let base = LIVE.load(Ordering::SeqCst);
+    PEAK.store(base, Ordering::SeqCst);
+    let out = f();
+    (out, PEAK.load(Ordering::SeqCst) - base)
+}
+
+#[test]
+fn bombs_are_refused_from_the_header_with_little_memory() {
+    let bombs = [
+        "malformed/bomb-valid-palette-65536x65536.png",
+        "malformed/crafted-bomb-ihdr-100000x100000.png",
+        "malformed/crafted-bomb-sof0-65500x65500.jpg",
+        "malformed/crashtest-max_size.jpg",
+        "conformance/jpeg-variants/huge-gray-20000x14000.jpg",
+    ];
+    for rel in bombs {
+        let data = common::read(&common::corpus().join(rel));
+        let (result, peak) =
+            peak_during(|| thumbnail(&data, &ThumbnailSpec::default(), &Limits::default()));
+        let e = result.expect_err(rel);
+        assert_eq!(e.kind(), ErrorKind::TooManyPixels, "{rel}: {e}");
+        assert!(
+            peak < BUDGET,
+            "{rel}: {peak} bytes allocated before refusing"
+        );
+        // Refusing from the header costs next to nothing.
+        assert!(
+            peak < 1 << 20,
+            "{rel}: {peak} bytes allocated before refusing"
+        );
+    }
+}
+
+#[test]
+fn the_counter_sees_real_allocations() {
+    // Proves the measurement is live: a real decode of a 2000x1072 photo allocates megabytes.
+    let data = common::read(&common::corpus().join("conformance/icc/adobergb1998-2000x1072.jpg"));
+    let spec = ThumbnailSpec::sized(1000, 1000);
+    let (r, peak) = peak_during(|| thumbnail(&data, &spec, &Limits::default()));
+    r.unwrap();
+    assert!(peak > 4 << 20, "only {peak} bytes counted");
+}
