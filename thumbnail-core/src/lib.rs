@@ -36,6 +36,7 @@ mod pixels;
 mod reduce;
 mod resize;
 mod spec;
+pub mod stages;
 
 pub use decode::{ColorModel, ImageInfo};
 pub use error::{Error, ErrorKind, Result};

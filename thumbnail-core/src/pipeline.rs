@@ -1,15 +1,11 @@
 //! The one pipeline: probe, refuse, decode (shrinking on load), reduce, colour, orient, and
 //! for each spec resize, compose and encode.
 
-use crate::color;
-use crate::decode::{self, ImageInfo};
-use crate::encode;
+use crate::decode;
 use crate::error::Result;
 use crate::geometry;
-use crate::pixels::Bitmap;
-use crate::reduce;
-use crate::resize;
-use crate::spec::{Fit, Limits, OutputFormat, ThumbnailSpec};
+use crate::spec::{Limits, OutputFormat, ThumbnailSpec};
+use crate::stages;
 
 /// One encoded thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +29,10 @@ impl Thumbnail {
 /// against a full-resolution Lanczos reference on the photo corpus: 0.993 at 2x, 0.997 at 3x,
 /// before JPEG encoding), so the box stage stops at 3x.
 pub(crate) const BOX_MARGIN: f64 = 3.0;
+
+/// The same for JPEG's DCT scaling, which keeps more detail than an area average (the scaled
+/// IDCT of the low frequencies, as libjpeg does): 2x, like libvips, Pillow and ImageMagick.
+pub(crate) const DCT_MARGIN: f64 = 2.0;
 
 /// The largest integer factor the source may be shrunk by before the final filter, so that
 /// every spec still has at least `margin` times its output resolution to resample from.
@@ -62,51 +62,20 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
     if specs.is_empty() {
         return Ok(Vec::new());
     }
-    let upright = prepare(data, &info, specs, limits)?;
-    specs.iter().map(|s| render(&upright, s)).collect()
-}
-
-/// Decodes and normalises the source: reduced as far as every spec allows, sRGB, upright.
-pub(crate) fn prepare(
-    data: &[u8],
-    info: &ImageInfo,
-    specs: &[ThumbnailSpec],
-    limits: &Limits,
-) -> Result<Bitmap> {
-    let reduction = max_reduction(info.upright_size(), specs, BOX_MARGIN);
-    let decoded = decode::decode(data, info, reduction, limits)?;
-    let mut bitmap = decoded.bitmap;
-    let remaining = reduction / decoded.scale.max(1);
-    if remaining >= 2 {
-        bitmap = reduce::box_reduce(&bitmap, remaining.min(reduce::MAX_FACTOR));
-    }
-    let bitmap = color::to_srgb(bitmap, decoded.icc.as_deref());
-    Ok(decoded.orientation.apply(bitmap))
-}
-
-/// Makes one thumbnail from the prepared (upright, sRGB) source.
-pub(crate) fn render(src: &Bitmap, spec: &ThumbnailSpec) -> Result<Thumbnail> {
-    let size = (src.width(), src.height());
-    let anchor = geometry::entropy_anchor(src, spec);
-    let plan = geometry::plan(size, spec, anchor);
-    let resized = resize::resize(src, plan.crop, plan.resized.0, plan.resized.1)?;
-    let composed = if spec.fit == Fit::Contain && plan.resized != plan.canvas {
-        resize::place(&resized, plan.canvas, plan.offset, spec.background)
-    } else {
-        resized
-    };
-    let ready = if spec.format.supports_alpha() {
-        resize::drop_opaque_alpha(composed)
-    } else {
-        resize::flatten(composed, spec.background)
-    };
-    let bytes = encode::encode(&ready, spec)?;
-    Ok(Thumbnail {
-        bytes,
-        width: ready.width(),
-        height: ready.height(),
-        format: spec.format,
-    })
+    let decoded = stages::decode(data, &info, specs, limits)?;
+    let upright = stages::normalise(decoded, &info, specs);
+    specs
+        .iter()
+        .map(|spec| {
+            let ready = stages::resize(&upright, spec)?;
+            Ok(Thumbnail {
+                bytes: stages::encode(&ready, spec)?,
+                width: ready.width(),
+                height: ready.height(),
+                format: spec.format,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

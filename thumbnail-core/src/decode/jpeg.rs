@@ -8,6 +8,7 @@ use zune_jpeg::JpegDecoder;
 use super::{ColorModel, Decoded, ImageInfo, icc_description};
 use crate::error::{Error, Result};
 use crate::format::InputFormat;
+use crate::jpeg::decoder::NotCovered;
 use crate::jpeg::markers::{JpegHeader, Process};
 use crate::pixels::{Bitmap, PixelLayout};
 use crate::spec::Limits;
@@ -53,12 +54,62 @@ pub(crate) fn check_supported(header: &JpegHeader<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Full-resolution decode with zune-jpeg.
-pub(super) fn decode(data: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Decoded> {
+/// The decoder a JPEG goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// Ours, shrinking by 2, 4 or 8 in the DCT domain; or at full size when zune-jpeg is known
+    /// to mis-decode the file (sequential, one scan per component, subsampled chroma).
+    Ours(u32),
+    /// zune-jpeg, full size: its SIMD decoder is the fastest choice when nothing can be
+    /// skipped, and it takes the sampling layouts ours leaves out (non-integer ratios).
+    Zune,
+}
+
+fn choose(header: &JpegHeader<'_>, data: &[u8], dct_limit: u32) -> Result<Path> {
+    let scale = [8, 4, 2].into_iter().find(|&s| s <= dct_limit).unwrap_or(1);
+    if scale > 1 {
+        return Ok(Path::Ours(scale));
+    }
+    let frame = header.frame()?;
+    let sequential = matches!(frame.process, Process::Baseline | Process::Extended);
+    let subsampled = frame
+        .components
+        .iter()
+        .any(|c| c.h != frame.components[0].h || c.v != frame.components[0].v);
+    let first_scan_components = header
+        .first_scan
+        .and_then(|at| data.get(at + 4))
+        .map_or(frame.components.len(), |&n| usize::from(n));
+    if sequential && subsampled && first_scan_components < frame.components.len() {
+        return Ok(Path::Ours(1));
+    }
+    Ok(Path::Zune)
+}
+
+/// Decodes, shrinking by up to `dct_limit` (rounded down to 8, 4, 2 or 1) while decoding.
+pub(super) fn decode(
+    data: &[u8],
+    info: &ImageInfo,
+    limits: &Limits,
+    dct_limit: u32,
+) -> Result<Decoded> {
     let header = JpegHeader::parse(data)?;
     check_supported(&header)?;
     let frame = header.frame()?;
     let icc = header.icc_profile();
+    if let Path::Ours(scale) = choose(&header, data, dct_limit)? {
+        match crate::jpeg::decoder::decode(data, scale)? {
+            Ok(d) => {
+                return Ok(Decoded {
+                    bitmap: d.bitmap,
+                    icc,
+                    orientation: info.orientation,
+                    scale,
+                });
+            }
+            Err(NotCovered::SamplingRatio) => {}
+        }
+    }
     decode_full(
         data,
         frame.components.len(),
@@ -67,6 +118,22 @@ pub(super) fn decode(data: &[u8], info: &ImageInfo, limits: &Limits) -> Result<D
         limits,
         icc,
     )
+}
+
+/// zune-jpeg at full size, in the stored colour model.
+pub(super) fn decode_zune(data: &[u8], info: &ImageInfo) -> Result<Bitmap> {
+    let header = JpegHeader::parse(data)?;
+    check_supported(&header)?;
+    let frame = header.frame()?;
+    let d = decode_full(
+        data,
+        frame.components.len(),
+        header.adobe_transform,
+        info,
+        &Limits::default(),
+        None,
+    )?;
+    Ok(d.bitmap)
 }
 
 pub(crate) fn decode_full(

@@ -95,19 +95,25 @@ pub(crate) fn probe(data: &[u8]) -> Result<ImageInfo> {
     Ok(info)
 }
 
+/// How far a decoder may shrink the image while decoding; it is free to shrink less.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reduction {
+    /// For JPEG's DCT scaling (a scaled IDCT keeps detail, so it may go to 2x the output).
+    pub dct: u32,
+    /// For area averaging (softer, so it stops at 3x the output).
+    pub area: u32,
+}
+
 /// Decodes the image whose header `info` was read from `data`.
-///
-/// `reduction` is the largest integer factor by which the decoder may shrink the image while
-/// decoding (JPEG's DCT scaling); a decoder is free to shrink less or not at all.
 pub(crate) fn decode(
     data: &[u8],
     info: &ImageInfo,
-    reduction: u32,
+    reduction: Reduction,
     limits: &Limits,
 ) -> Result<Decoded> {
     let mut decoded = match info.format {
-        InputFormat::Jpeg => jpeg::decode(data, info, limits),
-        InputFormat::Png => png::decode(data, limits, reduction),
+        InputFormat::Jpeg => jpeg::decode(data, info, limits, reduction.dct),
+        InputFormat::Png => png::decode(data, limits, reduction.area),
         InputFormat::Gif => gif::decode(data, info, limits),
         InputFormat::WebP => webp::decode(data, limits),
         InputFormat::Tiff => tiff::decode(data, limits),
@@ -115,6 +121,13 @@ pub(crate) fn decode(
     }?;
     decoded.orientation = info.orientation;
     Ok(decoded)
+}
+
+pub(crate) use jpeg::check_supported as check_jpeg_supported;
+
+/// zune-jpeg at full size (see [`crate::stages::decode_jpeg_reference`]).
+pub(crate) fn decode_jpeg_with_zune(data: &[u8], info: &ImageInfo) -> Result<Bitmap> {
+    jpeg::decode_zune(data, info)
 }
 
 /// Probe helper: the description of an ICC profile, if it parses.

@@ -1,0 +1,291 @@
+//! The entropy-coded data of a scan: unstuffed once, then read with a branchless bit reader.
+//!
+//! JPEG stuffs a zero after every 0xFF byte and puts RSTn markers between restart intervals.
+//! Removing both in one pass (memchr finds the rare 0xFF bytes; everything between them is a
+//! plain copy) leaves clean bytes that the reader can load eight at a time with no checks at
+//! all, so refilling costs no branch. Each interval is followed by zero padding: reading past
+//! an interval's end yields zero bits, exactly what libjpeg feeds a decoder at a marker.
+
+use super::tables::{Huffman, LOOKAHEAD, MULTI_BITS};
+
+/// Zero bytes after each interval; a refill reads 8 bytes, a damaged stream may run a little
+/// further, and `BitReader` clamps beyond that.
+const PAD: usize = 16;
+
+/// One scan's entropy-coded data, unstuffed.
+pub(crate) struct EntropyData {
+    buf: Vec<u8>,
+    /// `(start, len)` of each restart interval in `buf`.
+    intervals: Vec<(usize, usize)>,
+    /// Offset in the file of the marker that ended the scan (the file's length if none did).
+    pub next_marker: usize,
+}
+
+impl EntropyData {
+    /// Unstuffs the scan data that starts at `start` in `data`.
+    pub fn new(data: &[u8], start: usize) -> Self {
+        let mut buf = Vec::with_capacity(data.len().saturating_sub(start) + PAD);
+        let mut intervals = Vec::new();
+        let mut interval_start = 0;
+        let mut pos = start.min(data.len());
+        let next_marker = loop {
+            let Some(rel) = memchr::memchr(0xFF, &data[pos..]) else {
+                buf.extend_from_slice(&data[pos..]);
+                break data.len();
+            };
+            let at = pos + rel;
+            buf.extend_from_slice(&data[pos..at]);
+            let mut next = at + 1;
+            while data.get(next) == Some(&0xFF) {
+                next += 1;
+            }
+            match data.get(next) {
+                Some(0x00) => {
+                    buf.push(0xFF);
+                    pos = next + 1;
+                }
+                Some(0xD0..=0xD7) => {
+                    intervals.push((interval_start, buf.len() - interval_start));
+                    buf.extend_from_slice(&[0; PAD]);
+                    interval_start = buf.len();
+                    pos = next + 1;
+                }
+                Some(_) => break next - 1,
+                None => break data.len(),
+            }
+        };
+        intervals.push((interval_start, buf.len() - interval_start));
+        buf.extend_from_slice(&[0; PAD]);
+        EntropyData {
+            buf,
+            intervals,
+            next_marker,
+        }
+    }
+
+    /// A reader positioned at the start of restart interval `i` (an empty one past the last).
+    pub fn interval(&self, i: usize) -> BitReader<'_> {
+        let (start, len) = self
+            .intervals
+            .get(i)
+            .copied()
+            .unwrap_or((self.buf.len() - PAD, 0));
+        BitReader {
+            buf: &self.buf,
+            pos: start,
+            end: start + len,
+            bits: 0,
+            count: 0,
+        }
+    }
+
+    /// How many restart intervals the scan holds.
+    pub fn intervals(&self) -> usize {
+        self.intervals.len()
+    }
+}
+
+/// A bit reader over one restart interval of unstuffed data, MSB first.
+pub(crate) struct BitReader<'a> {
+    buf: &'a [u8],
+    /// Next byte to load.
+    pos: usize,
+    /// End of the interval's real data.
+    end: usize,
+    /// Valid bits are the top `count`; the bits below them are the following stream bits.
+    bits: u64,
+    count: u32,
+}
+
+impl<'a> BitReader<'a> {
+    /// Makes at least 56 bits available, without a branch (F. Giesen's refill, variant 4).
+    #[inline(always)]
+    pub fn refill(&mut self) {
+        // Past the padding every read is zeros anyway: stay on the last padded word.
+        let at = self.pos.min(self.buf.len() - 8);
+        let word = u64::from_be_bytes(self.buf[at..at + 8].try_into().unwrap_or([0; 8]));
+        self.bits |= word >> self.count;
+        self.pos += ((63 - self.count) >> 3) as usize;
+        self.count |= 56;
+    }
+
+    /// The top `n` (1..=32) bits, without consuming them. Call after [`Self::refill`].
+    #[inline(always)]
+    pub fn peek(&self, n: u32) -> u32 {
+        (self.bits >> (64 - n)) as u32
+    }
+
+    #[inline(always)]
+    pub fn consume(&mut self, n: u32) {
+        self.bits <<= n;
+        self.count = self.count.saturating_sub(n);
+    }
+
+    /// Reads `n` (0..=16) bits as an unsigned number.
+    #[inline(always)]
+    pub fn bits(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        self.refill();
+        let v = self.peek(n);
+        self.consume(n);
+        v
+    }
+
+    /// Reads one bit.
+    #[inline(always)]
+    pub fn bit(&mut self) -> bool {
+        self.bits(1) == 1
+    }
+
+    /// Reads `s` bits and sign-extends them per the JPEG magnitude coding (F.12 EXTEND).
+    #[inline(always)]
+    pub fn receive_extend(&mut self, s: u32) -> i32 {
+        if s == 0 {
+            return 0;
+        }
+        extend(self.bits(s) as i32, s)
+    }
+
+    /// Decodes a DC difference (category code and magnitude) with a single refill.
+    #[inline(always)]
+    pub fn dc_diff(&mut self, dc: &Huffman) -> i32 {
+        self.refill();
+        let s = u32::from(dc.decode_filled(self) & 15);
+        if s == 0 {
+            return 0;
+        }
+        let v = self.peek(s) as i32;
+        self.consume(s);
+        extend(v, s)
+    }
+
+    /// Skips the AC coefficients of a block from zigzag index `k` on, reading no values: the
+    /// whole cost of AC data in a 1/8-scale decode.
+    ///
+    /// One refill gives 56 bits: up to three multi-coefficient steps of 12 bits, or one
+    /// single-coefficient step of at most 26.
+    #[inline(always)]
+    pub fn skip_ac(&mut self, ac: &Huffman, mut k: usize) {
+        while k < 64 {
+            self.refill();
+            let mut steps = 0;
+            while steps < 3 {
+                let e = ac.skip_multi(self.peek(MULTI_BITS));
+                let (advance, eob) = (usize::from(e >> 5), e & 16 != 0);
+                // A lookup may run past the block's last coefficient (a block that ends at
+                // index 63 codes no end-of-block); such a lookup is not taken.
+                let inside = if eob {
+                    k + advance < 64
+                } else {
+                    k + advance <= 64
+                };
+                if e == 0 || !inside {
+                    break;
+                }
+                self.consume(u32::from(e & 15));
+                if eob {
+                    return;
+                }
+                k += advance;
+                if k >= 64 {
+                    return;
+                }
+                steps += 1;
+            }
+            if steps > 0 {
+                continue;
+            }
+            let e = ac.skip_ac(self.peek(LOOKAHEAD));
+            if e != 0 {
+                self.consume(u32::from(e & 31));
+                k += usize::from(e >> 5);
+                continue;
+            }
+            // A code over 9 bits: decode it the long way.
+            let rs = ac.decode_filled(self);
+            let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if size == 0 {
+                if run != 15 {
+                    return;
+                }
+                k += 16;
+            } else {
+                self.refill();
+                self.consume(size);
+                k += run + 1;
+            }
+        }
+    }
+
+    /// Whether the reader has consumed more than `slack` bytes past the interval's data: the
+    /// stream ran dry (truncated or damaged).
+    pub fn overran(&self, slack: usize) -> bool {
+        let consumed = (self.pos * 8).saturating_sub(self.count as usize) / 8;
+        consumed > self.end + slack
+    }
+}
+
+/// F.12: an `s`-bit magnitude `v` with a leading 0 is negative.
+#[inline(always)]
+pub(crate) fn extend(v: i32, s: u32) -> i32 {
+    if v < (1 << (s - 1)) {
+        v - (1 << s) + 1
+    } else {
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unstuffs_and_splits_intervals() {
+        let data = [
+            0xAB, 0xFF, 0x00, 0x12, 0xFF, 0xD0, 0x55, 0xFF, 0xFF, 0xD9, 0x99,
+        ];
+        let e = EntropyData::new(&data, 0);
+        assert_eq!(e.intervals(), 2);
+        assert_eq!(e.next_marker, 8, "the 0xFF just before the EOI code");
+        let mut r = e.interval(0);
+        assert_eq!(r.bits(8), 0xAB);
+        assert_eq!(r.bits(8), 0xFF);
+        assert_eq!(r.bits(8), 0x12);
+        assert!(!r.overran(0));
+        assert_eq!(r.bits(8), 0, "past the interval: zeros");
+        assert_eq!(r.bits(16), 0);
+        assert!(r.overran(1));
+        let mut r = e.interval(1);
+        assert_eq!(r.bits(8), 0x55);
+        assert_eq!(r.bits(8), 0);
+    }
+
+    #[test]
+    fn reads_across_refills() {
+        let data: Vec<u8> = (0..200u32)
+            .map(|i| (i * 37 % 251) as u8)
+            .filter(|&b| b != 0xFF)
+            .collect();
+        let e = EntropyData::new(&data, 0);
+        assert_eq!(e.next_marker, data.len());
+        let mut r = e.interval(0);
+        for &b in &data {
+            assert_eq!(r.bits(3), u32::from(b >> 5));
+            assert_eq!(r.bits(5), u32::from(b & 31));
+        }
+        // Far past the end: zeros forever, no panic.
+        for _ in 0..100 {
+            assert_eq!(r.bits(16), 0);
+        }
+    }
+
+    #[test]
+    fn extend_matches_the_standard() {
+        assert_eq!(extend(0, 1), -1);
+        assert_eq!(extend(1, 1), 1);
+        assert_eq!(extend(0b010, 3), -5);
+        assert_eq!(extend(0b110, 3), 6);
+    }
+}

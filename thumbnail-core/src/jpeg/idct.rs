@@ -1,0 +1,171 @@
+//! Inverse DCTs that produce a block at 1/1, 1/2, 1/4 or 1/8 scale.
+//!
+//! At scale 1/s a block becomes `n = 8/s` pixels square, each the exact mean of the `s x s`
+//! pixels the full 8x8 inverse DCT would give there. Averaging is linear, so it folds into the
+//! transform: with `B[x][u]` the mean of the 8-point DCT basis function `u` over output pixel
+//! `x`'s span, the block is `B F B^T`, one `n x 8` matrix product per axis. At 1/8 that is the
+//! DC term alone, `DC / 8`.
+
+use std::f32::consts::PI;
+
+/// `m[x][u]`: basis function `u` averaged over output pixel `x`, for `n` outputs.
+fn averaged_basis(n: usize) -> [[f32; 8]; 8] {
+    let span = 8 / n;
+    let mut m = [[0f32; 8]; 8];
+    for (x, row) in m.iter_mut().enumerate().take(n) {
+        for (u, v) in row.iter_mut().enumerate() {
+            let c = if u == 0 {
+                std::f32::consts::FRAC_1_SQRT_2
+            } else {
+                1.0
+            };
+            let mut sum = 0.0;
+            for i in x * span..(x + 1) * span {
+                sum += (((2 * i + 1) * u) as f32 * PI / 16.0).cos();
+            }
+            *v = c / 2.0 * sum / span as f32;
+        }
+    }
+    m
+}
+
+/// A separable transform to `nx x ny` pixels (each 1, 2, 4 or 8).
+pub(crate) struct Idct {
+    nx: usize,
+    ny: usize,
+    mx: [[f32; 8]; 8],
+    my: [[f32; 8]; 8],
+}
+
+impl Idct {
+    pub fn new(nx: usize, ny: usize) -> Self {
+        Idct {
+            nx,
+            ny,
+            mx: averaged_basis(nx),
+            my: averaged_basis(ny),
+        }
+    }
+
+    /// Transforms dequantised coefficients (`coef[v * 8 + u]`, natural order) into `nx x ny`
+    /// pixels at `out[y * stride + x]`.
+    #[inline]
+    pub fn transform(&self, coef: &[i32; 64], out: &mut [u8], stride: usize) {
+        let (nx, ny) = (self.nx, self.ny);
+        if nx == 1 && ny == 1 {
+            out[0] = to_pixel(coef[0] as f32 / 8.0);
+            return;
+        }
+        // Vertical pass over the rows of F that hold anything (often only the first one or
+        // two): tmp[y][u] = sum_v my[y][v] * F[v][u].
+        let mut tmp = [[0f32; 8]; 8];
+        for v in 0..8 {
+            let row = &coef[v * 8..v * 8 + 8];
+            if row.iter().all(|&c| c == 0) {
+                continue;
+            }
+            let f: [f32; 8] = std::array::from_fn(|u| row[u] as f32);
+            for (t, my) in tmp.iter_mut().zip(&self.my).take(ny) {
+                let w = my[v];
+                for (t, f) in t.iter_mut().zip(&f) {
+                    *t += w * f;
+                }
+            }
+        }
+        // Horizontal pass: out[y][x] = sum_u mx[x][u] * tmp[y][u].
+        for y in 0..ny {
+            let t = &tmp[y];
+            let dst = &mut out[y * stride..y * stride + nx];
+            for (x, px) in dst.iter_mut().enumerate() {
+                let m = &self.mx[x];
+                let mut s = 0.0;
+                for u in 0..8 {
+                    s += m[u] * t[u];
+                }
+                *px = to_pixel(s);
+            }
+        }
+    }
+}
+
+/// Level shift and clamp.
+#[inline(always)]
+fn to_pixel(v: f32) -> u8 {
+    (v + 128.5).clamp(0.0, 255.0) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook 8x8 inverse DCT, for reference.
+    fn naive(coef: &[i32; 64]) -> [f32; 64] {
+        let mut out = [0f32; 64];
+        for y in 0..8 {
+            for x in 0..8 {
+                let mut s = 0.0;
+                for v in 0..8 {
+                    for u in 0..8 {
+                        let cu = if u == 0 { 1.0 / 2f32.sqrt() } else { 1.0 };
+                        let cv = if v == 0 { 1.0 / 2f32.sqrt() } else { 1.0 };
+                        s += cu * cv / 4.0
+                            * coef[v * 8 + u] as f32
+                            * ((2 * x + 1) as f32 * u as f32 * PI / 16.0).cos()
+                            * ((2 * y + 1) as f32 * v as f32 * PI / 16.0).cos();
+                    }
+                }
+                out[y * 8 + x] = s + 128.0;
+            }
+        }
+        out
+    }
+
+    fn sample() -> [i32; 64] {
+        let mut coef = [0i32; 64];
+        for (i, c) in coef.iter_mut().enumerate() {
+            *c = ((i * 37) % 23) as i32 - 11 + if i == 0 { 300 } else { 0 };
+        }
+        coef
+    }
+
+    #[test]
+    fn full_size_matches_the_definition() {
+        let coef = sample();
+        let want = naive(&coef);
+        let mut out = [0u8; 64];
+        Idct::new(8, 8).transform(&coef, &mut out, 8);
+        for i in 0..64 {
+            assert!(
+                (f32::from(out[i]) - want[i].clamp(0.0, 255.0)).abs() <= 1.0,
+                "{i}"
+            );
+        }
+    }
+
+    #[test]
+    fn reduced_sizes_are_exact_area_means() {
+        let coef = sample();
+        let full = naive(&coef);
+        for (nx, ny) in [(1usize, 1usize), (2, 2), (4, 4), (2, 1), (8, 4), (1, 2)] {
+            let (sx, sy) = (8 / nx, 8 / ny);
+            let mut out = [0u8; 64];
+            Idct::new(nx, ny).transform(&coef, &mut out, 8);
+            for y in 0..ny {
+                for x in 0..nx {
+                    let mut m = 0.0;
+                    for i in 0..sy {
+                        for j in 0..sx {
+                            m += full[(y * sy + i) * 8 + x * sx + j];
+                        }
+                    }
+                    m /= (sx * sy) as f32;
+                    let got = f32::from(out[y * 8 + x]);
+                    assert!(
+                        (got - m.clamp(0.0, 255.0)).abs() <= 0.51,
+                        "{nx}x{ny} {x},{y}: {got} vs {m}"
+                    );
+                }
+            }
+        }
+    }
+}

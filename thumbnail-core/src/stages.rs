@@ -1,0 +1,138 @@
+//! The pipeline's stages, one function each.
+//!
+//! [`thumbnails`](crate::thumbnails) is exactly [`probe`](crate::probe), [`decode`],
+//! [`normalise`], then [`resize`] and [`encode`] per spec. They are public so benchmarks can
+//! time each stage, the fuzzer can reach the decoders, and tests can hold the shrink-on-load
+//! JPEG decoder against a full-size reference.
+//!
+//! ```
+//! use thumbnail_core::{stages, Limits, ThumbnailSpec};
+//! # let mut bmp = b"BM".to_vec();
+//! # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+//! # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+//! # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+//! # bmp.extend([0u8; 24]);
+//! let specs = [ThumbnailSpec::default()];
+//! let info = thumbnail_core::probe(&bmp)?;
+//! let decoded = stages::decode(&bmp, &info, &specs, &Limits::default())?;
+//! let upright = stages::normalise(decoded, &info, &specs);
+//! let pixels = stages::resize(&upright, &specs[0])?;
+//! let jpeg = stages::encode(&pixels, &specs[0])?;
+//! assert!(jpeg.starts_with(&[0xFF, 0xD8]));
+//! # Ok::<(), thumbnail_core::Error>(())
+//! ```
+
+use crate::color;
+use crate::decode::{self, ImageInfo, Reduction};
+use crate::error::{Error, Result};
+use crate::geometry;
+use crate::jpeg;
+use crate::orient::Orientation;
+use crate::pipeline::{BOX_MARGIN, DCT_MARGIN, max_reduction};
+use crate::pixels::Bitmap;
+use crate::reduce;
+use crate::resize as resample;
+use crate::spec::{Fit, Limits, ThumbnailSpec};
+
+/// A decoded image, possibly shrunk on load, still in its stored orientation and colours.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub bitmap: Bitmap,
+    /// The embedded ICC profile, if any.
+    pub icc: Option<Vec<u8>>,
+    pub orientation: Orientation,
+    /// The factor the decoder already shrank the image by (1 = full size).
+    pub scale: u32,
+}
+
+/// Decodes, shrinking while decoding as far as every spec allows.
+///
+/// JPEG is decoded in the DCT domain at 1/2, 1/4 or 1/8 when that still leaves twice the
+/// output resolution; PNG is area-averaged row by row as it is read.
+pub fn decode(
+    data: &[u8],
+    info: &ImageInfo,
+    specs: &[ThumbnailSpec],
+    limits: &Limits,
+) -> Result<Decoded> {
+    let upright = info.upright_size();
+    let reduction = Reduction {
+        dct: max_reduction(upright, specs, DCT_MARGIN),
+        area: max_reduction(upright, specs, BOX_MARGIN),
+    };
+    let d = decode::decode(data, info, reduction, limits)?;
+    Ok(Decoded {
+        bitmap: d.bitmap,
+        icc: d.icc,
+        orientation: d.orientation,
+        scale: d.scale,
+    })
+}
+
+/// Finishes the reduction by area averaging, converts to sRGB and applies the orientation.
+pub fn normalise(decoded: Decoded, info: &ImageInfo, specs: &[ThumbnailSpec]) -> Bitmap {
+    let area = max_reduction(info.upright_size(), specs, BOX_MARGIN);
+    let remaining = area / decoded.scale.max(1);
+    let bitmap = if remaining >= 2 {
+        reduce::box_reduce(&decoded.bitmap, remaining.min(reduce::MAX_FACTOR))
+    } else {
+        decoded.bitmap
+    };
+    let bitmap = to_srgb(bitmap, decoded.icc.as_deref());
+    decoded.orientation.apply(bitmap)
+}
+
+/// Converts to 8-bit sRGB (RGB, or RGBA with alpha) using the ICC profile when there is one.
+pub fn to_srgb(bitmap: Bitmap, icc: Option<&[u8]>) -> Bitmap {
+    color::to_srgb(bitmap, icc)
+}
+
+/// Crops, resamples (Lanczos3), pads and flattens an upright sRGB image for one spec: the
+/// pixels that [`encode`] writes.
+pub fn resize(upright: &Bitmap, spec: &ThumbnailSpec) -> Result<Bitmap> {
+    let size = (upright.width(), upright.height());
+    let anchor = geometry::entropy_anchor(upright, spec);
+    let plan = geometry::plan(size, spec, anchor);
+    let resized = resample::resize(upright, plan.crop, plan.resized.0, plan.resized.1)?;
+    let composed = if spec.fit == Fit::Contain && plan.resized != plan.canvas {
+        resample::place(&resized, plan.canvas, plan.offset, spec.background)
+    } else {
+        resized
+    };
+    Ok(if spec.format.supports_alpha() {
+        resample::drop_opaque_alpha(composed)
+    } else {
+        resample::flatten(composed, spec.background)
+    })
+}
+
+/// Encodes RGB or RGBA pixels as the spec's format. No metadata is written.
+pub fn encode(pixels: &Bitmap, spec: &ThumbnailSpec) -> Result<Vec<u8>> {
+    crate::encode::encode(pixels, spec)
+}
+
+/// JPEG only: our DCT-domain decoder at 1/`scale` (1, 2, 4 or 8), in the stored colour model
+/// (gray, RGB, or CMYK as ink amounts). Files it does not cover are an error here; the
+/// pipeline hands those to zune-jpeg.
+pub fn decode_jpeg_scaled(data: &[u8], scale: u32) -> Result<Bitmap> {
+    if !matches!(scale, 1 | 2 | 4 | 8) {
+        return Err(Error::InvalidSpec(format!(
+            "JPEG scale 1/{scale} is not 1, 2, 4 or 8"
+        )));
+    }
+    let header = jpeg::markers::JpegHeader::parse(data)?;
+    decode::check_jpeg_supported(&header)?;
+    match jpeg::decoder::decode(data, scale)? {
+        Ok(d) => Ok(d.bitmap),
+        Err(why) => Err(Error::unsupported(format!(
+            "JPEG layout outside the scaled decoder: {why:?}"
+        ))),
+    }
+}
+
+/// JPEG only: zune-jpeg at full size, in the same colour model as [`decode_jpeg_scaled`].
+/// The reference the scaled decoder is checked against.
+pub fn decode_jpeg_reference(data: &[u8]) -> Result<Bitmap> {
+    let info = decode::probe(data)?;
+    decode::decode_jpeg_with_zune(data, &info)
+}
