@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on a bare machine: checks the shared corpus is there, then
-# `cargo test` for every crate.
+# Runs the whole test suite on a bare machine: checks the shared corpus is there, installs and
+# starts a real S3-compatible server (moto, server mode) on 127.0.0.1, then `cargo test` for
+# every crate. Extra arguments go to cargo test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,4 +11,29 @@ if [ ! -f "$corpus/MANIFEST.tsv" ]; then
     exit 1
 fi
 
-cargo test --workspace --locked "$@"
+# moto's server mode: a real HTTP S3 (SigV4, path-style) and SQS, in memory.
+if ! command -v moto_server >/dev/null 2>&1; then
+    echo "test.sh: installing moto (pip install moto flask flask-cors)" >&2
+    python3 -m pip install --quiet "moto[server]" flask flask-cors
+fi
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+log=$(mktemp -t moto.XXXXXX.log)
+moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 100); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then break; fi
+    if ! kill -0 "$moto_pid" 2>/dev/null; then cat "$log" >&2; echo "test.sh: moto_server died" >&2; exit 1; fi
+    sleep 0.1
+done
+
+export THUMBNAIL_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+# Never reach for the real instance metadata service from tests.
+export AWS_EC2_METADATA_DISABLED=true
+
+# --all-targets includes the criterion benches, which run each benchmark once in test mode;
+# it leaves out doc tests, which get their own run.
+cargo test --workspace --all-targets --locked "$@"
+cargo test --workspace --doc --locked "$@"

@@ -114,14 +114,17 @@ pub fn encode(pixels: &Bitmap, spec: &ThumbnailSpec) -> Result<Vec<u8>> {
 /// JPEG only: our DCT-domain decoder at 1/`scale` (1, 2, 4 or 8), in the stored colour model
 /// (gray, RGB, or CMYK as ink amounts). Files it does not cover are an error here; the
 /// pipeline hands those to zune-jpeg.
-pub fn decode_jpeg_scaled(data: &[u8], scale: u32) -> Result<Bitmap> {
+pub fn decode_jpeg_scaled(data: &[u8], scale: u32, limits: &Limits) -> Result<Bitmap> {
     if !matches!(scale, 1 | 2 | 4 | 8) {
         return Err(Error::InvalidSpec(format!(
             "JPEG scale 1/{scale} is not 1, 2, 4 or 8"
         )));
     }
+    limits.check_input(data.len())?;
     let header = jpeg::markers::JpegHeader::parse(data)?;
     decode::check_jpeg_supported(&header)?;
+    let frame = header.frame()?;
+    limits.check_pixels(frame.width, frame.height)?;
     match jpeg::decoder::decode(data, scale)? {
         Ok(d) => Ok(d.bitmap),
         Err(why) => Err(Error::unsupported(format!(
@@ -132,7 +135,9 @@ pub fn decode_jpeg_scaled(data: &[u8], scale: u32) -> Result<Bitmap> {
 
 /// JPEG only: zune-jpeg at full size, in the same colour model as [`decode_jpeg_scaled`].
 /// The reference the scaled decoder is checked against.
-pub fn decode_jpeg_reference(data: &[u8]) -> Result<Bitmap> {
+pub fn decode_jpeg_reference(data: &[u8], limits: &Limits) -> Result<Bitmap> {
+    limits.check_input(data.len())?;
     let info = decode::probe(data)?;
+    limits.check_pixels(info.width, info.height)?;
     decode::decode_jpeg_with_zune(data, &info)
 }

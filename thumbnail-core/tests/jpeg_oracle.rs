@@ -11,7 +11,13 @@ mod common;
 
 use std::path::PathBuf;
 
-use thumbnail_core::{Bitmap, ErrorKind, stages};
+use thumbnail_core::{Bitmap, ErrorKind, Limits, stages};
+
+/// The 280 MP file is in the corpus too.
+const LIMITS: Limits = Limits {
+    max_input_bytes: 64 << 20,
+    max_pixels: 300_000_000,
+};
 
 fn jpegs() -> Vec<PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
@@ -108,8 +114,8 @@ const EDGE_MEAN: f64 = 40.0;
 
 /// Checks one file at one scale; returns (whole, edge).
 fn check(name: &str, data: &[u8], reference: &Bitmap, s: u32) -> (Stats, Stats) {
-    let ours =
-        stages::decode_jpeg_scaled(data, s).unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
+    let ours = stages::decode_jpeg_scaled(data, s, &LIMITS)
+        .unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
     let (ow, oh, oracle) = area_average(reference, s);
     assert_eq!((ours.width(), ours.height()), (ow, oh), "{name} at 1/{s}");
     assert_eq!(ours.layout(), reference.layout(), "{name}");
@@ -134,12 +140,12 @@ fn scaled_decodes_match_the_averaged_full_decode() {
     for path in jpegs() {
         let name = common::name(&path);
         let data = common::read(&path);
-        let reference = match stages::decode_jpeg_reference(&data) {
+        let reference = match stages::decode_jpeg_reference(&data, &LIMITS) {
             Ok(r) => r,
             Err(e) => {
                 // Variants no decoder here reads: ours must refuse them too, by name.
                 assert_eq!(e.kind(), ErrorKind::UnsupportedFormat, "{name}: {e}");
-                let ours = stages::decode_jpeg_scaled(&data, 8).expect_err(&name);
+                let ours = stages::decode_jpeg_scaled(&data, 8, &LIMITS).expect_err(&name);
                 assert_eq!(ours.kind(), ErrorKind::UnsupportedFormat, "{name}: {ours}");
                 continue;
             }
@@ -156,8 +162,8 @@ fn scaled_decodes_match_the_averaged_full_decode() {
 fn the_tolerance_catches_a_wrong_decode() {
     // Red and blue swapped, or the image one output pixel off: both far outside the bounds.
     let data = common::read(&common::corpus().join("photos/mate-storm-1920x1280.jpg"));
-    let reference = stages::decode_jpeg_reference(&data).unwrap();
-    let ours = stages::decode_jpeg_scaled(&data, 4).unwrap();
+    let reference = stages::decode_jpeg_reference(&data, &LIMITS).unwrap();
+    let ours = stages::decode_jpeg_scaled(&data, 4, &LIMITS).unwrap();
     let (w, h, oracle) = area_average(&reference, 4);
     let swapped: Vec<u8> = ours
         .data()
@@ -232,7 +238,7 @@ fn blocks_that_end_at_the_last_coefficient() {
         enc.set_progressive(progressive);
         enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
         let name = format!("noise {sampling:?} progressive={progressive}");
-        let reference = stages::decode_jpeg_reference(&data).unwrap();
+        let reference = stages::decode_jpeg_reference(&data, &LIMITS).unwrap();
         for s in [2u32, 4, 8] {
             check(&name, &data, &reference, s);
         }

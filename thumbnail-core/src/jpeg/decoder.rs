@@ -496,7 +496,7 @@ impl State {
         let total = units_w * units_h;
         let ri = *restart_interval;
         let mut short = false;
-        let mut coef = [0i32; 64];
+        let mut coef = [0f32; 64];
         for unit in 0..total {
             if ri > 0 && unit > 0 && unit % ri == 0 {
                 // The next restart interval: fresh bits and predictions.
@@ -562,7 +562,7 @@ impl State {
 
     /// After the last progressive scan: dequantise and transform every block.
     fn transform_progressive(&mut self) {
-        let mut coef = [0i32; 64];
+        let mut coef = [0f32; 64];
         // Quantiser of each zone slot, per component.
         for c in &mut self.comps {
             let Some(q) = c.quant else { continue };
@@ -587,11 +587,15 @@ impl State {
                         c.plane[at] = dc_pixel(i32::from(kept[0]) * qslot[0]);
                         continue;
                     }
-                    coef.fill(0);
+                    coef.fill(0.0);
+                    let mut rows = 0u8;
                     for s in 0..nn {
-                        coef[nat_of[s]] = i32::from(kept[s]) * qslot[s];
+                        if kept[s] != 0 {
+                            coef[nat_of[s]] = (i32::from(kept[s]) * qslot[s]) as f32;
+                            rows |= 1 << (nat_of[s] >> 3);
+                        }
                     }
-                    c.idct.transform(&coef, &mut c.plane[at..], stride);
+                    c.idct.transform(&coef, rows, &mut c.plane[at..], stride);
                 }
             }
         }
@@ -692,7 +696,7 @@ fn sequential_block(
     c: &mut Component,
     x: usize,
     y: usize,
-    coef: &mut [i32; 64],
+    coef: &mut [f32; 64],
 ) {
     let (Some(dc), Some(ac)) = (ctx.dc, ctx.ac) else {
         return;
@@ -704,8 +708,10 @@ fn sequential_block(
         c.plane[y * c.padded_w + x] = dc_pixel(c.dc_pred.wrapping_mul(i32::from(q[0])));
         return;
     }
-    coef.fill(0);
-    coef[0] = c.dc_pred.wrapping_mul(i32::from(q[0]));
+    coef.fill(0.0);
+    coef[0] = c.dc_pred.wrapping_mul(i32::from(q[0])) as f32;
+    // Rows of the block (vertical frequencies) holding a non-zero coefficient.
+    let mut rows = 1u8;
     let last = c.zone_last;
     let mut k = 1;
     // Coefficients inside the zone are decoded; from past the zone on, only skipped.
@@ -733,7 +739,9 @@ fn sequential_block(
             break;
         }
         if c.zone[k] != 255 {
-            coef[usize::from(ZIGZAG[k])] = value.wrapping_mul(i32::from(q[k]));
+            let nat = usize::from(ZIGZAG[k]);
+            coef[nat] = value.wrapping_mul(i32::from(q[k])) as f32;
+            rows |= 1 << (nat >> 3);
         }
         k += 1;
     }
@@ -742,7 +750,7 @@ fn sequential_block(
     }
     let stride = c.padded_w * c.nx;
     let at = y * c.ny * stride + x * c.nx;
-    c.idct.transform(coef, &mut c.plane[at..], stride);
+    c.idct.transform(coef, rows, &mut c.plane[at..], stride);
 }
 
 /// The coefficients a block's output reads, as slots in its kept coefficients (255 for unread

@@ -33,56 +33,80 @@ fn averaged_basis(n: usize) -> [[f32; 8]; 8] {
 pub(crate) struct Idct {
     nx: usize,
     ny: usize,
-    mx: [[f32; 8]; 8],
+    /// Horizontal basis, transposed: `mxt[u][x]`, so a row's outputs accumulate lane-wise.
+    mxt: [[f32; 8]; 8],
     my: [[f32; 8]; 8],
 }
 
 impl Idct {
     pub fn new(nx: usize, ny: usize) -> Self {
+        let mx = averaged_basis(nx);
+        let mxt = std::array::from_fn(|u| std::array::from_fn(|x| mx[x][u]));
         Idct {
             nx,
             ny,
-            mx: averaged_basis(nx),
+            mxt,
             my: averaged_basis(ny),
         }
     }
 
     /// Transforms dequantised coefficients (`coef[v * 8 + u]`, natural order) into `nx x ny`
-    /// pixels at `out[y * stride + x]`.
+    /// pixels at `out[y * stride + x]`. Bit `v` of `rows` says row `v` of `coef` holds a
+    /// non-zero coefficient (usually only the first one or two do).
     #[inline]
-    pub fn transform(&self, coef: &[i32; 64], out: &mut [u8], stride: usize) {
-        let (nx, ny) = (self.nx, self.ny);
-        if nx == 1 && ny == 1 {
-            out[0] = to_pixel(coef[0] as f32 / 8.0);
-            return;
+    pub fn transform(&self, coef: &[f32; 64], rows: u8, out: &mut [u8], stride: usize) {
+        // Fixed sizes let the compiler unroll and vectorise each case.
+        match (self.nx, self.ny) {
+            (1, 1) => out[0] = to_pixel(coef[0] / 8.0),
+            (2, 2) => self.fixed::<2, 2>(coef, rows, out, stride),
+            (4, 4) => self.fixed::<4, 4>(coef, rows, out, stride),
+            (8, 8) => self.fixed::<8, 8>(coef, rows, out, stride),
+            (2, 1) => self.fixed::<2, 1>(coef, rows, out, stride),
+            (4, 2) => self.fixed::<4, 2>(coef, rows, out, stride),
+            (8, 4) => self.fixed::<8, 4>(coef, rows, out, stride),
+            (1, 2) => self.fixed::<1, 2>(coef, rows, out, stride),
+            (2, 4) => self.fixed::<2, 4>(coef, rows, out, stride),
+            (4, 8) => self.fixed::<4, 8>(coef, rows, out, stride),
+            _ => self.fixed::<8, 8>(coef, rows, out, stride),
         }
-        // Vertical pass over the rows of F that hold anything (often only the first one or
-        // two): tmp[y][u] = sum_v my[y][v] * F[v][u].
-        let mut tmp = [[0f32; 8]; 8];
+    }
+
+    #[inline(always)]
+    fn fixed<const NX: usize, const NY: usize>(
+        &self,
+        coef: &[f32; 64],
+        rows: u8,
+        out: &mut [u8],
+        stride: usize,
+    ) {
+        // Vertical pass: tmp[y][u] = sum_v my[y][v] * F[v][u].
+        let mut tmp = [[0f32; 8]; NY];
         for v in 0..8 {
-            let row = &coef[v * 8..v * 8 + 8];
-            if row.iter().all(|&c| c == 0) {
+            if rows & (1 << v) == 0 {
                 continue;
             }
-            let f: [f32; 8] = std::array::from_fn(|u| row[u] as f32);
-            for (t, my) in tmp.iter_mut().zip(&self.my).take(ny) {
+            let f: &[f32; 8] = coef[v * 8..v * 8 + 8].try_into().unwrap_or(&[0.0; 8]);
+            for (t, my) in tmp.iter_mut().zip(&self.my) {
                 let w = my[v];
-                for (t, f) in t.iter_mut().zip(&f) {
+                for (t, f) in t.iter_mut().zip(f) {
                     *t += w * f;
                 }
             }
         }
-        // Horizontal pass: out[y][x] = sum_u mx[x][u] * tmp[y][u].
-        for y in 0..ny {
-            let t = &tmp[y];
-            let dst = &mut out[y * stride..y * stride + nx];
-            for (x, px) in dst.iter_mut().enumerate() {
-                let m = &self.mx[x];
-                let mut s = 0.0;
-                for u in 0..8 {
-                    s += m[u] * t[u];
+        // Horizontal pass: out[y][x] = sum_u mx[x][u] * tmp[y][u], accumulated over u so the
+        // NX outputs are computed side by side.
+        for (y, t) in tmp.iter().enumerate() {
+            let mut acc = [0f32; NX];
+            for (mxt, &tu) in self.mxt.iter().zip(t) {
+                for (a, m) in acc.iter_mut().zip(mxt) {
+                    *a += m * tu;
                 }
-                *px = to_pixel(s);
+            }
+            let Some(dst) = out.get_mut(y * stride..y * stride + NX) else {
+                return;
+            };
+            for (px, a) in dst.iter_mut().zip(acc) {
+                *px = to_pixel(a);
             }
         }
     }
@@ -99,7 +123,7 @@ mod tests {
     use super::*;
 
     /// The textbook 8x8 inverse DCT, for reference.
-    fn naive(coef: &[i32; 64]) -> [f32; 64] {
+    fn naive(coef: &[f32; 64]) -> [f32; 64] {
         let mut out = [0f32; 64];
         for y in 0..8 {
             for x in 0..8 {
@@ -109,7 +133,7 @@ mod tests {
                         let cu = if u == 0 { 1.0 / 2f32.sqrt() } else { 1.0 };
                         let cv = if v == 0 { 1.0 / 2f32.sqrt() } else { 1.0 };
                         s += cu * cv / 4.0
-                            * coef[v * 8 + u] as f32
+                            * coef[v * 8 + u]
                             * ((2 * x + 1) as f32 * u as f32 * PI / 16.0).cos()
                             * ((2 * y + 1) as f32 * v as f32 * PI / 16.0).cos();
                     }
@@ -120,10 +144,10 @@ mod tests {
         out
     }
 
-    fn sample() -> [i32; 64] {
-        let mut coef = [0i32; 64];
+    fn sample() -> [f32; 64] {
+        let mut coef = [0f32; 64];
         for (i, c) in coef.iter_mut().enumerate() {
-            *c = ((i * 37) % 23) as i32 - 11 + if i == 0 { 300 } else { 0 };
+            *c = (((i * 37) % 23) as i32 - 11 + if i == 0 { 300 } else { 0 }) as f32;
         }
         coef
     }
@@ -133,7 +157,7 @@ mod tests {
         let coef = sample();
         let want = naive(&coef);
         let mut out = [0u8; 64];
-        Idct::new(8, 8).transform(&coef, &mut out, 8);
+        Idct::new(8, 8).transform(&coef, 0xFF, &mut out, 8);
         for i in 0..64 {
             assert!(
                 (f32::from(out[i]) - want[i].clamp(0.0, 255.0)).abs() <= 1.0,
@@ -149,7 +173,7 @@ mod tests {
         for (nx, ny) in [(1usize, 1usize), (2, 2), (4, 4), (2, 1), (8, 4), (1, 2)] {
             let (sx, sy) = (8 / nx, 8 / ny);
             let mut out = [0u8; 64];
-            Idct::new(nx, ny).transform(&coef, &mut out, 8);
+            Idct::new(nx, ny).transform(&coef, 0xFF, &mut out, 8);
             for y in 0..ny {
                 for x in 0..nx {
                     let mut m = 0.0;

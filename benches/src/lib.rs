@@ -1,0 +1,63 @@
+//! Inputs for the benchmarks: real photos from the shared corpus, and a 50 MP JPEG made from
+//! one (the corpus stops at 16 MP).
+
+use std::path::PathBuf;
+
+use thumbnail_core::{Fit, Limits, ThumbnailSpec};
+
+/// The shared corpus; a missing corpus is an error, not a skipped benchmark.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("THUMBNAIL_CORPUS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("MANIFEST.tsv").is_file(),
+        "the image corpus is missing at {} (set THUMBNAIL_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+/// A named input.
+pub struct Input {
+    pub name: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// Small (0.3 MP), 12 MP and 50 MP JPEG photos.
+pub fn inputs() -> Vec<Input> {
+    let read = |rel: &str| std::fs::read(corpus().join(rel)).expect("corpus file");
+    let twelve = read("photos/olympus-ep3-museum-4032x3024.jpg");
+    vec![
+        Input {
+            name: "small-0.3MP",
+            bytes: read("photos/kodak-dc240-640x480.jpg"),
+        },
+        Input {
+            name: "photo-12MP",
+            bytes: twelve.clone(),
+        },
+        Input {
+            name: "photo-50MP",
+            bytes: fifty_megapixels(&twelve),
+        },
+    ]
+}
+
+/// The 12 MP photo stretched to 8660x5774 and saved at quality 90: photographic content at
+/// 50 MP. Cached in the target directory after the first run.
+fn fifty_megapixels(source: &[u8]) -> Vec<u8> {
+    let cache = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-50mp.jpg");
+    if let Ok(b) = std::fs::read(&cache) {
+        return b;
+    }
+    let spec = ThumbnailSpec {
+        fit: Fit::Fill,
+        quality: 90,
+        ..ThumbnailSpec::sized(8660, 5774)
+    };
+    let big = thumbnail_core::thumbnail(source, &spec, &Limits::default()).expect("50 MP JPEG");
+    let _ = std::fs::write(&cache, &big.bytes);
+    big.bytes
+}

@@ -1,0 +1,161 @@
+//! # thumbnail-storage
+//!
+//! One [`Store`] trait for originals and thumbnails, with backends for S3 and S3-compatible
+//! servers ([`S3Store`], on the official `aws-sdk-s3`), a local folder and memory (on
+//! `object_store`), and GCS or Azure behind the `gcs` / `azure` features. [`open`] picks the
+//! backend from a URL, the same way in every front end. [`Thumbnailer`] is the step every
+//! front end shares: read an original, make its thumbnails, write them under deterministic keys.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use bytes::Bytes;
+//! use thumbnail_storage::{open, Key, PutOptions, Timeouts};
+//!
+//! let store = open("memory://", &Timeouts::default()).await?;
+//! let key = Key::new("photos/cat.jpg")?;
+//! store.put(&key, Bytes::from_static(b"..."), &PutOptions::default()).await?;
+//! assert_eq!(store.get(&key, 1024).await?.bytes, Bytes::from_static(b"..."));
+//! assert!(store.get(&key, 2).await.is_err()); // over the size cap
+//! # Ok::<(), thumbnail_storage::StoreError>(())
+//! # }).unwrap();
+//! ```
+
+mod error;
+mod key;
+mod objects;
+mod presets;
+mod s3;
+mod thumbnailer;
+mod url;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+pub use crate::error::{StoreError, Timeouts};
+pub use crate::key::{Key, MAX_KEY_BYTES};
+pub use crate::objects::ObjectStoreBackend;
+pub use crate::presets::{Preset, PresetError, parse_presets};
+pub use crate::s3::{S3Config, S3Store};
+pub use crate::thumbnailer::{JobError, Report, Thumbnailer, Written};
+pub use crate::url::open;
+
+/// What a store knows about one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    /// The key, relative to the store's own prefix.
+    pub key: Key,
+    pub size: u64,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<SystemTime>,
+}
+
+/// An object read whole.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub bytes: Bytes,
+    pub meta: ObjectMeta,
+}
+
+/// Metadata written with an object.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+}
+
+/// A URL that lets a plain HTTP client upload one object without credentials.
+#[derive(Debug, Clone)]
+pub struct PresignedPut {
+    pub url: String,
+    pub method: String,
+    /// Headers the upload must send exactly as given (they are signed).
+    pub headers: Vec<(String, String)>,
+    pub expires_in: Duration,
+}
+
+/// A place objects live: a bucket and prefix, a folder, memory.
+///
+/// Every method takes a validated [`Key`], so a backend never sees `..`, an absolute path or
+/// a control character.
+#[async_trait]
+pub trait Store: Send + Sync + fmt::Debug {
+    /// The URL the store was opened from (credentials never appear in it).
+    fn url(&self) -> &str;
+
+    /// Reads a whole object, refusing one over `max_bytes` before reading its body.
+    async fn get(&self, key: &Key, max_bytes: u64) -> Result<Object, StoreError>;
+
+    /// Writes an object atomically: readers see the old object or the new one, never part of
+    /// it. Overwrites.
+    async fn put(
+        &self,
+        key: &Key,
+        body: Bytes,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta, StoreError>;
+
+    /// Metadata of an object; [`StoreError::NotFound`] when there is none.
+    async fn head(&self, key: &Key) -> Result<ObjectMeta, StoreError>;
+
+    /// Whether the object exists.
+    async fn exists(&self, key: &Key) -> Result<bool, StoreError> {
+        match self.head(key).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes an object; deleting one that does not exist succeeds.
+    async fn delete(&self, key: &Key) -> Result<(), StoreError>;
+
+    /// Every object in the folder `prefix` (segment-wise; `""` for all), sorted by key.
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
+
+    /// A presigned upload URL, where the backend has them (S3).
+    async fn presign_put(
+        &self,
+        key: &Key,
+        content_type: Option<&str>,
+        expires_in: Duration,
+    ) -> Result<PresignedPut, StoreError> {
+        let _ = (key, content_type, expires_in);
+        Err(StoreError::Unsupported {
+            what: "presigned uploads",
+            store: self.url().to_string(),
+        })
+    }
+
+    /// Whether the store can be reached (for readiness probes).
+    async fn check(&self) -> Result<(), StoreError>;
+
+    /// Where `key` lives, as one string comparable across stores: `url/key`.
+    fn location(&self, key: &str) -> String {
+        format!(
+            "{}/{}",
+            self.url().trim_end_matches('/'),
+            key.trim_start_matches('/')
+        )
+    }
+}
+
+/// The MIME type for a key's extension, for backends that keep no content type (a folder).
+pub fn mime_from_extension(key: &str) -> Option<&'static str> {
+    let ext = key.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "tif" | "tiff" => "image/tiff",
+        "bmp" => "image/bmp",
+        "avif" => "image/avif",
+        "heic" | "heif" => "image/heic",
+        _ => return None,
+    })
+}

@@ -1,0 +1,322 @@
+//! Local folders and memory (and GCS, Azure) through `object_store`.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::path::Path;
+use object_store::{Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::{Key, Object, ObjectMeta, PutOptions, Store, StoreError, mime_from_extension};
+
+/// A store backed by any `object_store` implementation.
+///
+/// Local folders write each object to a temporary file beside it and rename it into place
+/// (`rename(2)` is atomic), with fsync, so a reader sees the old object or the new one and a
+/// crash leaves one of them; they keep no metadata, so the content type is read from the
+/// object's bytes. Memory keeps content type and cache control.
+#[derive(Debug, Clone)]
+pub struct ObjectStoreBackend {
+    inner: Arc<dyn ObjectStore>,
+    url: String,
+    /// Whether the backend stores attributes (content type, cache control).
+    keeps_attributes: bool,
+}
+
+impl ObjectStoreBackend {
+    /// A folder on the local filesystem, created if missing.
+    pub fn local(root: &std::path::Path) -> Result<Self, StoreError> {
+        let url = format!("file://{}", root.display());
+        std::fs::create_dir_all(root).map_err(|e| StoreError::InvalidUrl {
+            url: url.clone(),
+            reason: format!("cannot create the folder: {e}"),
+        })?;
+        let root = root.canonicalize().map_err(|e| StoreError::InvalidUrl {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(&root)
+            .map_err(|e| StoreError::InvalidUrl {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?
+            .with_fsync(true)
+            .with_automatic_cleanup(false);
+        Ok(ObjectStoreBackend {
+            inner: Arc::new(fs),
+            url: format!("file://{}", root.display()),
+            keeps_attributes: false,
+        })
+    }
+
+    /// An empty in-memory store (tests, and a server that must not touch the disk).
+    pub fn memory() -> Self {
+        ObjectStoreBackend {
+            inner: Arc::new(object_store::memory::InMemory::new()),
+            url: "memory://".into(),
+            keeps_attributes: true,
+        }
+    }
+
+    /// Any other `object_store` (GCS, Azure, ...), under `url` for logs and comparisons.
+    pub fn other(inner: Arc<dyn ObjectStore>, url: String) -> Self {
+        ObjectStoreBackend {
+            inner,
+            url,
+            keeps_attributes: true,
+        }
+    }
+
+    fn path(&self, key: &Key) -> Result<Path, StoreError> {
+        Path::parse(key.as_str()).map_err(|e| StoreError::InvalidKey {
+            key: key.to_string(),
+            reason: if e.to_string().contains("empty") {
+                "has an empty path segment"
+            } else {
+                "not a valid object path"
+            },
+        })
+    }
+
+    fn err(&self, key: &str, e: object_store::Error) -> StoreError {
+        let store = self.url.clone();
+        match e {
+            object_store::Error::NotFound { .. } => StoreError::NotFound {
+                key: key.to_string(),
+            },
+            object_store::Error::InvalidPath { .. } => StoreError::InvalidKey {
+                key: key.to_string(),
+                reason: "not a valid object path",
+            },
+            object_store::Error::NotSupported { .. }
+            | object_store::Error::NotImplemented { .. } => StoreError::Unsupported {
+                what: "this operation",
+                store,
+            },
+            other => {
+                let message = chain(&other);
+                let lower = message.to_ascii_lowercase();
+                if lower.contains("permission denied") || lower.contains("forbidden") {
+                    StoreError::AccessDenied {
+                        key: key.to_string(),
+                        message,
+                    }
+                } else if lower.contains("timed out")
+                    || lower.contains("connect")
+                    || lower.contains("temporarily")
+                    || lower.contains("503")
+                {
+                    StoreError::Unavailable { store, message }
+                } else {
+                    StoreError::Other { store, message }
+                }
+            }
+        }
+    }
+
+    fn meta(
+        &self,
+        key: Key,
+        m: &object_store::ObjectMeta,
+        attributes: Option<&Attributes>,
+    ) -> ObjectMeta {
+        let attr = |a: Attribute| attributes.and_then(|x| x.get(&a)).map(|v| v.to_string());
+        ObjectMeta {
+            content_type: attr(Attribute::ContentType),
+            cache_control: attr(Attribute::CacheControl),
+            key,
+            size: m.size,
+            etag: m.e_tag.clone(),
+            last_modified: Some(SystemTime::from(m.last_modified)),
+        }
+    }
+
+    /// For a backend without attributes: the content type from the first bytes (magic
+    /// numbers), else from the key's extension.
+    fn guess_type(key: &Key, head: &[u8]) -> Option<String> {
+        thumbnail_core::sniff(head)
+            .ok()
+            .map(|f| f.mime())
+            .or_else(|| mime_from_extension(key.as_str()))
+            .map(str::to_string)
+    }
+}
+
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[async_trait]
+impl Store for ObjectStoreBackend {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn get(&self, key: &Key, max_bytes: u64) -> Result<Object, StoreError> {
+        let path = self.path(key)?;
+        let result = self
+            .inner
+            .get_opts(&path, GetOptions::default())
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        if result.meta.size > max_bytes {
+            // The payload (a file handle or a stream) is dropped unread.
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size: result.meta.size,
+                limit: max_bytes,
+            });
+        }
+        let mut meta = self.meta(key.clone(), &result.meta, Some(&result.attributes));
+        let bytes = result
+            .bytes()
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        if bytes.len() as u64 > max_bytes {
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size: bytes.len() as u64,
+                limit: max_bytes,
+            });
+        }
+        if !self.keeps_attributes {
+            meta.content_type = Self::guess_type(key, &bytes);
+        }
+        meta.size = bytes.len() as u64;
+        Ok(Object { bytes, meta })
+    }
+
+    async fn put(
+        &self,
+        key: &Key,
+        body: Bytes,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta, StoreError> {
+        let path = self.path(key)?;
+        let mut attributes = Attributes::new();
+        if self.keeps_attributes {
+            if let Some(ct) = &options.content_type {
+                attributes.insert(Attribute::ContentType, ct.clone().into());
+            }
+            if let Some(cc) = &options.cache_control {
+                attributes.insert(Attribute::CacheControl, cc.clone().into());
+            }
+        }
+        let size = body.len() as u64;
+        let content_type = if self.keeps_attributes {
+            options.content_type.clone()
+        } else {
+            Self::guess_type(key, &body)
+        };
+        let opts = object_store::PutOptions {
+            attributes,
+            ..Default::default()
+        };
+        let out = self
+            .inner
+            .put_opts(&path, PutPayload::from(body), opts)
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        Ok(ObjectMeta {
+            key: key.clone(),
+            size,
+            content_type,
+            cache_control: if self.keeps_attributes {
+                options.cache_control.clone()
+            } else {
+                None
+            },
+            etag: out.e_tag,
+            last_modified: Some(SystemTime::now()),
+        })
+    }
+
+    async fn head(&self, key: &Key) -> Result<ObjectMeta, StoreError> {
+        let path = self.path(key)?;
+        if self.keeps_attributes {
+            // A head request that also returns the attributes.
+            let result = self
+                .inner
+                .get_opts(
+                    &path,
+                    GetOptions {
+                        head: true,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| self.err(key.as_str(), e))?;
+            return Ok(self.meta(key.clone(), &result.meta, Some(&result.attributes)));
+        }
+        let m = self
+            .inner
+            .head(&path)
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        let mut meta = self.meta(key.clone(), &m, None);
+        let sniff_len = m.size.min(32);
+        let head = if sniff_len == 0 {
+            Bytes::new()
+        } else {
+            self.inner
+                .get_range(&path, 0..sniff_len)
+                .await
+                .map_err(|e| self.err(key.as_str(), e))?
+        };
+        meta.content_type = Self::guess_type(key, &head);
+        Ok(meta)
+    }
+
+    async fn delete(&self, key: &Key) -> Result<(), StoreError> {
+        let path = self.path(key)?;
+        match self.inner.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.err(key.as_str(), e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let folder = prefix.trim_matches('/');
+        let path = if folder.is_empty() {
+            None
+        } else {
+            Some(Path::parse(folder).map_err(|_| StoreError::InvalidKey {
+                key: folder.to_string(),
+                reason: "not a valid folder",
+            })?)
+        };
+        let items: Vec<object_store::ObjectMeta> = self
+            .inner
+            .list(path.as_ref())
+            .try_collect()
+            .await
+            .map_err(|e| self.err(prefix, e))?;
+        let mut out: Vec<ObjectMeta> = items
+            .iter()
+            .filter_map(|m| {
+                let key = Key::new(m.location.as_ref()).ok()?;
+                Some(self.meta(key, m, None))
+            })
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        // Listing nothing in particular proves the store answers.
+        let mut stream = self.inner.list(None);
+        match stream.try_next().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.err("", e)),
+        }
+    }
+}

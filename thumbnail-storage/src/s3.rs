@@ -1,0 +1,395 @@
+//! S3 and S3-compatible servers (MinIO, Ceph, R2, moto) through the official SDK.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use bytes::{Bytes, BytesMut};
+
+use crate::{Key, Object, ObjectMeta, PresignedPut, PutOptions, Store, StoreError, Timeouts};
+
+/// Where and how to reach a bucket.
+#[derive(Debug, Clone, Default)]
+pub struct S3Config {
+    pub bucket: String,
+    /// Folder inside the bucket every key is relative to ("" for the bucket root).
+    pub prefix: String,
+    /// The region; otherwise the SDK's chain (AWS_REGION, profile, IMDS), then us-east-1.
+    pub region: Option<String>,
+    /// A custom endpoint for S3-compatible servers; otherwise the SDK's chain
+    /// (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, profile), then AWS.
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), which most S3-compatible servers need.
+    pub path_style: bool,
+    pub timeouts: Timeouts,
+}
+
+/// A bucket (and prefix) on S3 or an S3-compatible server.
+///
+/// Credentials come from the SDK's normal chain: environment variables (as on Lambda),
+/// profiles, web identity, ECS and EC2 instance metadata.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    url: String,
+}
+
+impl S3Store {
+    pub async fn new(config: S3Config) -> Result<Self, StoreError> {
+        let t = config.timeouts;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(t.connect)
+                    .operation_timeout(t.operation)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(t.attempts.max(1)));
+        if let Some(region) = &config.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(endpoint) = &config.endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        // Otherwise the loader's own chain (env, profile, instance metadata) finds the region,
+        // with the HTTP client given above.
+        let sdk = loader.load().await;
+        let mut s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(config.path_style);
+        if sdk.region().is_none() {
+            // S3-compatible servers take any region; AWS answers with a redirect hint.
+            s3 = s3.region(aws_config::Region::from_static("us-east-1"));
+        }
+        let s3 = s3.build();
+        let prefix = config.prefix.trim_matches('/').to_string();
+        let url = if prefix.is_empty() {
+            format!("s3://{}", config.bucket)
+        } else {
+            format!("s3://{}/{prefix}", config.bucket)
+        };
+        if config.bucket.is_empty() {
+            return Err(StoreError::InvalidUrl {
+                url,
+                reason: "no bucket".into(),
+            });
+        }
+        Ok(S3Store {
+            client: Client::from_conf(s3),
+            bucket: config.bucket,
+            prefix,
+            url,
+        })
+    }
+
+    /// The SDK client, for what the trait does not cover (tests create buckets with it).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn full(&self, key: &Key) -> String {
+        if self.prefix.is_empty() {
+            key.as_str().to_string()
+        } else {
+            format!("{}/{}", self.prefix, key.as_str())
+        }
+    }
+
+    /// Turns an object name in the bucket back into a key relative to the prefix.
+    fn relative(&self, name: &str) -> Option<Key> {
+        let rel = if self.prefix.is_empty() {
+            name
+        } else {
+            name.strip_prefix(&self.prefix)?.strip_prefix('/')?
+        };
+        Key::new(rel).ok()
+    }
+
+    fn err<E>(&self, key: &str, e: SdkError<E, HttpResponse>) -> StoreError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let store = self.url.clone();
+        let key = key.to_string();
+        match &e {
+            SdkError::ServiceError(se) => {
+                let status = se.raw().status().as_u16();
+                let err = se.err();
+                let code = err.code().unwrap_or("");
+                let message = err.message().unwrap_or(code).to_string();
+                match (status, code) {
+                    (404, _) | (_, "NoSuchKey" | "NotFound") => StoreError::NotFound { key },
+                    (_, "NoSuchBucket") => StoreError::Other {
+                        store,
+                        message: format!("bucket {} does not exist", self.bucket),
+                    },
+                    (401 | 403, _)
+                    | (_, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
+                        StoreError::AccessDenied { key, message }
+                    }
+                    (s, _) if s >= 500 || s == 429 => StoreError::Unavailable {
+                        store,
+                        message: format!("HTTP {s}: {message}"),
+                    },
+                    (s, _) => StoreError::Other {
+                        store,
+                        message: format!("HTTP {s} {code}: {message}"),
+                    },
+                }
+            }
+            SdkError::TimeoutError(_) => StoreError::Unavailable {
+                store,
+                message: "timed out".into(),
+            },
+            SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+                StoreError::Unavailable {
+                    store,
+                    message: format!("cannot connect: {}", source_chain(&e)),
+                }
+            }
+            SdkError::ResponseError(_) | SdkError::DispatchFailure(_) => StoreError::Unavailable {
+                store,
+                message: source_chain(&e),
+            },
+            _ => StoreError::Other {
+                store,
+                message: source_chain(&e),
+            },
+        }
+    }
+}
+
+/// An error and its causes on one line (the SDK's Display alone says "dispatch failure").
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+fn to_system_time(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<SystemTime> {
+    t.and_then(|d| SystemTime::try_from(*d).ok())
+}
+
+#[async_trait]
+impl Store for S3Store {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn get(&self, key: &Key, max_bytes: u64) -> Result<Object, StoreError> {
+        let full = self.full(key);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&full)
+            .send()
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        let declared = out.content_length().and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = declared
+            && size > max_bytes
+        {
+            // Dropping the body closes the connection: the bytes are never transferred.
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size,
+                limit: max_bytes,
+            });
+        }
+        let meta = ObjectMeta {
+            key: key.clone(),
+            size: declared.unwrap_or(0),
+            content_type: out.content_type().map(str::to_string),
+            cache_control: out.cache_control().map(str::to_string),
+            etag: out.e_tag().map(str::to_string),
+            last_modified: to_system_time(out.last_modified()),
+        };
+        let mut body = out.body;
+        let mut buf = BytesMut::with_capacity(declared.unwrap_or(0).min(max_bytes) as usize);
+        // The declared length could lie; the cap holds while reading too.
+        while let Some(chunk) = body.try_next().await.map_err(|e| StoreError::Unavailable {
+            store: self.url.clone(),
+            message: format!("reading {key}: {}", source_chain(&e)),
+        })? {
+            if (buf.len() + chunk.len()) as u64 > max_bytes {
+                return Err(StoreError::TooLarge {
+                    key: key.to_string(),
+                    size: (buf.len() + chunk.len()) as u64,
+                    limit: max_bytes,
+                });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        let bytes = buf.freeze();
+        Ok(Object {
+            meta: ObjectMeta {
+                size: bytes.len() as u64,
+                ..meta
+            },
+            bytes,
+        })
+    }
+
+    async fn put(
+        &self,
+        key: &Key,
+        body: Bytes,
+        options: &PutOptions,
+    ) -> Result<ObjectMeta, StoreError> {
+        let size = body.len() as u64;
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full(key))
+            .set_content_type(options.content_type.clone())
+            .set_cache_control(options.cache_control.clone())
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        Ok(ObjectMeta {
+            key: key.clone(),
+            size,
+            content_type: options.content_type.clone(),
+            cache_control: options.cache_control.clone(),
+            etag: out.e_tag().map(str::to_string),
+            last_modified: Some(SystemTime::now()),
+        })
+    }
+
+    async fn head(&self, key: &Key) -> Result<ObjectMeta, StoreError> {
+        let out = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(self.full(key))
+            .send()
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        Ok(ObjectMeta {
+            key: key.clone(),
+            size: out
+                .content_length()
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            content_type: out.content_type().map(str::to_string),
+            cache_control: out.cache_control().map(str::to_string),
+            etag: out.e_tag().map(str::to_string),
+            last_modified: to_system_time(out.last_modified()),
+        })
+    }
+
+    async fn delete(&self, key: &Key) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(self.full(key))
+            .send()
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        Ok(())
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        let folder = prefix.trim_matches('/');
+        let mut full = if self.prefix.is_empty() {
+            folder.to_string()
+        } else if folder.is_empty() {
+            self.prefix.clone()
+        } else {
+            format!("{}/{folder}", self.prefix)
+        };
+        if !full.is_empty() {
+            full.push('/');
+        }
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&full)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.err(prefix, e))?;
+            for obj in page.contents() {
+                let Some(key) = obj.key().and_then(|k| self.relative(k)) else {
+                    continue;
+                };
+                out.push(ObjectMeta {
+                    key,
+                    size: obj.size().and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                    content_type: None,
+                    cache_control: None,
+                    etag: obj.e_tag().map(str::to_string),
+                    last_modified: to_system_time(obj.last_modified()),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn presign_put(
+        &self,
+        key: &Key,
+        content_type: Option<&str>,
+        expires_in: Duration,
+    ) -> Result<PresignedPut, StoreError> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Other {
+            store: self.url.clone(),
+            message: e.to_string(),
+        })?;
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(self.full(key))
+            .set_content_type(content_type.map(str::to_string))
+            .presigned(config)
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        Ok(PresignedPut {
+            url: req.uri().to_string(),
+            method: req.method().to_string(),
+            headers: req
+                .headers()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            expires_in,
+        })
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| self.err("", e))?;
+        Ok(())
+    }
+}

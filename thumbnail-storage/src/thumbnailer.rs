@@ -1,0 +1,202 @@
+//! The step every front end shares: original in, thumbnails out, under deterministic keys.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use thumbnail_core::Limits;
+
+use crate::{Key, Preset, PutOptions, Store, StoreError};
+
+/// Reads originals from one store and writes their thumbnails to another (or the same one,
+/// under a prefix).
+///
+/// A thumbnail's key is `{prefix}/{preset}/{original key}`: the same original and preset
+/// always give the same key, so a retried event overwrites its earlier output instead of
+/// adding a copy. Anything already under that prefix is refused as an original, so a
+/// same-bucket setup cannot feed on its own output.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use thumbnail_storage::{Key, ObjectStoreBackend, Preset, Thumbnailer};
+///
+/// let store = Arc::new(ObjectStoreBackend::memory());
+/// let t = Thumbnailer::new(store.clone(), store, vec![Preset::default_preset()]);
+/// let original = Key::new("photos/cat.jpg").unwrap();
+/// assert_eq!(
+///     t.output_key(&original, &t.presets[0]).unwrap().as_str(),
+///     "thumbnails/default/photos/cat.jpg"
+/// );
+/// assert!(t.check_source(&Key::new("thumbnails/default/photos/cat.jpg").unwrap()).is_err());
+/// # });
+/// ```
+#[derive(Debug, Clone)]
+pub struct Thumbnailer {
+    pub source: Arc<dyn Store>,
+    pub dest: Arc<dyn Store>,
+    pub presets: Vec<Preset>,
+    pub limits: Limits,
+    /// Folder of `dest` the thumbnails go to.
+    pub prefix: String,
+    /// Cache-Control stored with each thumbnail.
+    pub cache_control: String,
+}
+
+/// One thumbnail written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub preset: String,
+    pub key: Key,
+    pub bytes: Bytes,
+    pub width: u32,
+    pub height: u32,
+    pub content_type: &'static str,
+    pub etag: Option<String>,
+}
+
+/// What one original cost, for logs and metrics.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub source: Key,
+    pub source_bytes: usize,
+    pub written: Vec<Written>,
+    pub read_ms: f64,
+    pub render_ms: f64,
+    pub write_ms: f64,
+}
+
+/// Why an original produced no thumbnails.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The key is one of our own outputs.
+    #[error("{key} is under the thumbnail prefix {prefix:?}: not processed again")]
+    OwnOutput { key: String, prefix: String },
+
+    /// The bytes are not an image we can thumbnail (permanent: retrying will not help).
+    #[error("{key}: {source}")]
+    Image {
+        key: String,
+        #[source]
+        source: thumbnail_core::Error,
+    },
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    /// The image worker did not finish (it panicked or was cancelled).
+    #[error("{key}: image worker failed: {message}")]
+    Worker { key: String, message: String },
+}
+
+impl JobError {
+    /// Whether retrying later may succeed (the store was unavailable).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, JobError::Store(e) if e.is_transient())
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+impl Thumbnailer {
+    /// Defaults: thumbnails under `thumbnails/`, default limits, a one-day cache lifetime.
+    pub fn new(source: Arc<dyn Store>, dest: Arc<dyn Store>, presets: Vec<Preset>) -> Self {
+        Thumbnailer {
+            source,
+            dest,
+            presets,
+            limits: Limits::default(),
+            prefix: "thumbnails".into(),
+            cache_control: "public, max-age=86400".into(),
+        }
+    }
+
+    /// The key of `source`'s thumbnail for `preset`.
+    pub fn output_key(&self, source: &Key, preset: &Preset) -> Result<Key, StoreError> {
+        source.under(&format!(
+            "{}/{}",
+            self.prefix.trim_matches('/'),
+            preset.name
+        ))
+    }
+
+    /// Refuses originals that are our own outputs.
+    pub fn check_source(&self, source: &Key) -> Result<(), JobError> {
+        let outputs = format!("{}/", self.dest.location(self.prefix.trim_matches('/')));
+        if self.source.location(source.as_str()).starts_with(&outputs) {
+            return Err(JobError::OwnOutput {
+                key: source.to_string(),
+                prefix: self.prefix.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Reads `source` and writes every preset's thumbnail.
+    pub async fn process(&self, source: &Key) -> Result<Report, JobError> {
+        self.check_source(source)?;
+        let start = Instant::now();
+        let original = self.source.get(source, self.limits.max_input_bytes).await?;
+        let read_ms = ms(start);
+        let mut report = self.process_bytes(source, original.bytes).await?;
+        report.read_ms = read_ms;
+        Ok(report)
+    }
+
+    /// Writes every preset's thumbnail of an original already in hand.
+    pub async fn process_bytes(&self, source: &Key, bytes: Bytes) -> Result<Report, JobError> {
+        self.check_source(source)?;
+        let specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
+        let limits = self.limits;
+        let source_bytes = bytes.len();
+        let start = Instant::now();
+        // Image work is CPU-bound: off the async threads.
+        let rendered = tokio::task::spawn_blocking(move || {
+            thumbnail_core::thumbnails(&bytes, &specs, &limits)
+        })
+        .await
+        .map_err(|e| JobError::Worker {
+            key: source.to_string(),
+            message: e.to_string(),
+        })?
+        .map_err(|e| JobError::Image {
+            key: source.to_string(),
+            source: e,
+        })?;
+        let render_ms = ms(start);
+        let start = Instant::now();
+        let writes = self
+            .presets
+            .iter()
+            .zip(rendered)
+            .map(|(preset, thumb)| async move {
+                let key = self.output_key(source, preset)?;
+                let bytes = Bytes::from(thumb.bytes);
+                let options = PutOptions {
+                    content_type: Some(thumb.format.mime().to_string()),
+                    cache_control: Some(self.cache_control.clone()),
+                };
+                let meta = self.dest.put(&key, bytes.clone(), &options).await?;
+                Ok::<_, StoreError>(Written {
+                    preset: preset.name.clone(),
+                    key,
+                    bytes,
+                    width: thumb.width,
+                    height: thumb.height,
+                    content_type: thumb.format.mime(),
+                    etag: meta.etag,
+                })
+            });
+        let written = futures::future::try_join_all(writes).await?;
+        Ok(Report {
+            source: source.clone(),
+            source_bytes,
+            written,
+            read_ms: 0.0,
+            render_ms,
+            write_ms: ms(start),
+        })
+    }
+}

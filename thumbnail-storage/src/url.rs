@@ -1,0 +1,170 @@
+//! Choosing a backend from a URL, the same way in every front end.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::{ObjectStoreBackend, S3Config, S3Store, Store, StoreError, Timeouts};
+
+/// Opens the store a URL names:
+///
+/// - `s3://bucket/prefix`, with optional `?region=...&endpoint=http://host:port&path-style=true`
+///   for S3-compatible servers (the SDK's `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` work too,
+///   and `THUMBNAIL_S3_PATH_STYLE=true` sets path-style addressing);
+/// - `file:///path` or a plain path: a local folder, created if missing;
+/// - `memory://`: an empty store in memory;
+/// - `gs://bucket/prefix` and `az://container/prefix` with the `gcs` / `azure` features,
+///   configured from the environment the usual way for those clouds.
+pub async fn open(url: &str, timeouts: &Timeouts) -> Result<Arc<dyn Store>, StoreError> {
+    let bad = |reason: &str| StoreError::InvalidUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        if url.is_empty() {
+            return Err(bad("empty"));
+        }
+        return Ok(Arc::new(ObjectStoreBackend::local(&PathBuf::from(url))?));
+    };
+    match scheme {
+        "file" => {
+            if !rest.starts_with('/') {
+                return Err(bad("file URLs need an absolute path: file:///path"));
+            }
+            let path = ::url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.to_file_path().ok())
+                .ok_or_else(|| bad("not a file path"))?;
+            Ok(Arc::new(ObjectStoreBackend::local(&path)?))
+        }
+        "memory" => Ok(Arc::new(ObjectStoreBackend::memory())),
+        "s3" => {
+            let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+            if bucket.is_empty() {
+                return Err(bad("no bucket: s3://bucket/prefix"));
+            }
+            let mut config = S3Config {
+                bucket: bucket.to_string(),
+                prefix: prefix.trim_matches('/').to_string(),
+                path_style: env_flag("THUMBNAIL_S3_PATH_STYLE"),
+                timeouts: *timeouts,
+                ..S3Config::default()
+            };
+            for pair in query.split('&').filter(|p| !p.is_empty()) {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
+                let v = percent_decode(v);
+                match k {
+                    "region" => config.region = Some(v),
+                    "endpoint" => config.endpoint = Some(v),
+                    "path-style" | "path_style" => {
+                        config.path_style = matches!(v.as_str(), "true" | "1" | "yes")
+                    }
+                    other => {
+                        return Err(bad(&format!(
+                            "unknown option {other:?} (region, endpoint, path-style)"
+                        )));
+                    }
+                }
+            }
+            Ok(Arc::new(S3Store::new(config).await?))
+        }
+        #[cfg(feature = "gcs")]
+        "gs" => {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let store = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(|e| bad(&e.to_string()))?;
+            Ok(Arc::new(ObjectStoreBackend::other(
+                prefixed(store, prefix),
+                url.to_string(),
+            )))
+        }
+        #[cfg(feature = "azure")]
+        "az" => {
+            let (container, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let store = object_store::azure::MicrosoftAzureBuilder::from_env()
+                .with_container_name(container)
+                .build()
+                .map_err(|e| bad(&e.to_string()))?;
+            Ok(Arc::new(ObjectStoreBackend::other(
+                prefixed(store, prefix),
+                url.to_string(),
+            )))
+        }
+        "gs" | "az" => Err(bad(&format!(
+            "{scheme}:// needs the thumbnail-storage feature {}",
+            if scheme == "gs" { "gcs" } else { "azure" }
+        ))),
+        other => Err(bad(&format!(
+            "unknown scheme {other:?} (s3://, file://, memory://, gs://, az://, or a path)"
+        ))),
+    }
+}
+
+#[cfg(any(feature = "gcs", feature = "azure"))]
+fn prefixed<T: object_store::ObjectStore>(
+    store: T,
+    prefix: &str,
+) -> Arc<dyn object_store::ObjectStore> {
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        Arc::new(store)
+    } else {
+        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
+    }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"))
+}
+
+fn percent_decode(s: &str) -> String {
+    ::url::form_urlencoded::parse(format!("v={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn urls_pick_backends_or_say_why_not() {
+        let t = Timeouts::default();
+        assert_eq!(open("memory://", &t).await.unwrap().url(), "memory://");
+        let dir = tempfile::tempdir().unwrap();
+        let local = open(dir.path().join("a").to_str().unwrap(), &t)
+            .await
+            .unwrap();
+        assert!(local.url().starts_with("file:///"));
+        let file_url = format!("file://{}", dir.path().display());
+        assert!(
+            open(&file_url, &t)
+                .await
+                .unwrap()
+                .url()
+                .starts_with("file:///")
+        );
+        let s3 = open(
+            "s3://bucket/some/prefix?region=eu-west-1&path-style=true",
+            &t,
+        )
+        .await
+        .unwrap();
+        assert_eq!(s3.url(), "s3://bucket/some/prefix");
+        for bad in [
+            "",
+            "s3://",
+            "s3:///x",
+            "ftp://x",
+            "file://relative",
+            "s3://b?colour=red",
+            "gs://b",
+        ] {
+            let e = open(bad, &t).await.unwrap_err();
+            assert!(matches!(e, StoreError::InvalidUrl { .. }), "{bad}: {e}");
+        }
+    }
+}
