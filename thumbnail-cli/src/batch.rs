@@ -1,139 +1,366 @@
-//! Files in, thumbnails out, several at a time.
+//! Batch mode: files, folders and storage URLs in; thumbnails out, several at a time.
 
-use std::fs;
-use std::io::{self, Read, Write};
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::process::ExitCode;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
+use bytes::Bytes;
+use indicatif::{ProgressBar, ProgressStyle};
 use thumbnail_core::{Limits, ThumbnailSpec};
+use thumbnail_storage::{Key, PutOptions, Store, StoreError, open};
+use tokio::sync::Mutex;
 
-use crate::options::Cli;
+use crate::options::{LimitArgs, SpecArgs, StoreArgs};
 
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub done: usize,
-    pub failed: usize,
+/// Extensions picked up when walking a folder or listing a storage prefix (a file named on
+/// the command line is taken whatever its name: the format comes from its bytes).
+const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp"];
+
+/// Arguments of batch mode (`thumbnail INPUT... --out-dir DIR`).
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// Files, folders (searched recursively), `-` for standard input, or storage URLs
+    /// (s3://bucket/prefix, file:///path, memory://) whose images are all processed.
+    #[arg(value_name = "INPUT", required = true)]
+    inputs: Vec<String>,
+
+    /// Write the single input's thumbnail here; `-` writes standard output.
+    #[arg(short, long, value_name = "OUT", conflicts_with = "out_dir")]
+    output: Option<PathBuf>,
+
+    /// Write thumbnails under this folder or storage URL: a named file becomes <stem>.<ext>,
+    /// a folder's or prefix's images keep their relative paths.
+    #[arg(long, value_name = "DIR_OR_URL")]
+    out_dir: Option<String>,
+
+    #[command(flatten)]
+    spec: SpecArgs,
+
+    #[command(flatten)]
+    limits: LimitArgs,
+
+    #[command(flatten)]
+    store: StoreArgs,
+
+    /// Images processed in parallel (default: the number of CPUs).
+    #[arg(long, env = "THUMBNAIL_THREADS", value_name = "N")]
+    threads: Option<usize>,
+
+    /// Skip inputs whose thumbnail already exists.
+    #[arg(long = "continue")]
+    resume: bool,
+
+    /// Progress on stderr: auto (a bar on a terminal, a line per image otherwise), bar,
+    /// lines, none.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "bar", "lines", "none"])]
+    progress: String,
 }
 
-/// Where one input's thumbnail goes.
+/// Where an image comes from.
+enum Source {
+    Stdin,
+    File(PathBuf),
+    Object(Arc<dyn Store>, Key),
+}
+
+/// Where its thumbnail goes.
 enum Target {
     Stdout,
     File(PathBuf),
+    Object(Arc<dyn Store>, Key),
 }
 
-pub fn run(cli: &Cli) -> Result<Summary, String> {
-    let spec = cli.spec.spec();
-    let limits = cli.limits.limits();
-    let stdin_count = cli.inputs.iter().filter(|p| is_dash(p)).count();
-    if stdin_count > 1 {
+struct Job {
+    label: String,
+    source: Source,
+    target: Result<Target, String>,
+}
+
+#[derive(Default)]
+struct Tally {
+    done: AtomicUsize,
+    failed: AtomicUsize,
+    skipped: AtomicUsize,
+}
+
+pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(threads + 2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(run_async(args, threads))
+}
+
+async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String> {
+    let spec = args.spec.spec();
+    let limits = args.limits.limits();
+    let jobs = plan(args, &spec).await?;
+    let total = jobs.len();
+    let progress = Progress::new(&args.progress, total);
+    let tally = Arc::new(Tally::default());
+    let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..threads.min(total.max(1)) {
+        let (queue, tally, progress) = (queue.clone(), tally.clone(), progress.clone());
+        let resume = args.resume;
+        workers.push(tokio::spawn(async move {
+            loop {
+                let next = queue.lock().await.next();
+                let Some((i, job)) = next else { break };
+                let outcome = one(&job, &spec, &limits, resume).await;
+                match &outcome {
+                    Ok(true) => tally.done.fetch_add(1, Ordering::Relaxed),
+                    Ok(false) => tally.skipped.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => tally.failed.fetch_add(1, Ordering::Relaxed),
+                };
+                progress.report(i, total, &job.label, &outcome);
+            }
+        }));
+    }
+    for w in workers {
+        w.await.map_err(|e| e.to_string())?;
+    }
+    progress.finish();
+    let (done, failed, skipped) = (
+        tally.done.load(Ordering::Relaxed),
+        tally.failed.load(Ordering::Relaxed),
+        tally.skipped.load(Ordering::Relaxed),
+    );
+    let secs = started.elapsed().as_secs_f64();
+    if progress.summary {
+        eprintln!(
+            "{done} done, {failed} failed, {skipped} skipped in {secs:.2} s ({:.1} img/s)",
+            done as f64 / secs.max(1e-9)
+        );
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Expands the inputs into jobs, each with its target (or why it has none).
+async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String> {
+    let timeouts = args.store.timeouts();
+    if args.inputs.iter().filter(|i| *i == "-").count() > 1 {
         return Err("`-` (standard input) can be given only once".into());
     }
-    let jobs: Vec<(PathBuf, Target)> = match (&cli.output, &cli.out_dir) {
-        (Some(out), None) => {
-            if cli.inputs.len() != 1 {
-                return Err(
-                    "-o/--output takes exactly one input; use --out-dir for several".into(),
-                );
+    let ext = spec.format.extension();
+    // (label, source, relative output name)
+    let mut found: Vec<(String, Source, String)> = Vec::new();
+    for input in &args.inputs {
+        if input == "-" {
+            found.push(("-".into(), Source::Stdin, format!("stdin.{ext}")));
+        } else if input.contains("://") {
+            let store = open(input, &timeouts).await.map_err(|e| e.to_string())?;
+            let objects = store.list("").await.map_err(|e| format!("{input}: {e}"))?;
+            for o in objects
+                .into_iter()
+                .filter(|o| is_image_name(o.key.as_str()))
+            {
+                let label = format!("{}/{}", input.trim_end_matches('/'), o.key);
+                let out = with_extension(o.key.as_str(), ext);
+                found.push((label, Source::Object(store.clone(), o.key), out));
             }
-            let t = if is_dash(out) {
+        } else {
+            let path = PathBuf::from(input);
+            if path.is_dir() {
+                let mut files = Vec::new();
+                walk(&path, &mut files).map_err(|e| format!("{input}: {e}"))?;
+                files.sort();
+                for f in files {
+                    let rel = f.strip_prefix(&path).unwrap_or(&f);
+                    let rel = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    found.push((
+                        f.display().to_string(),
+                        Source::File(f.clone()),
+                        with_extension(&rel, ext),
+                    ));
+                }
+            } else {
+                let stem = path
+                    .file_stem()
+                    .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+                found.push((input.clone(), Source::File(path), format!("{stem}.{ext}")));
+            }
+        }
+    }
+    match (&args.output, &args.out_dir) {
+        (Some(out), None) => {
+            if found.len() != 1 {
+                return Err(format!(
+                    "-o/--output takes exactly one image ({} given); use --out-dir for several",
+                    found.len()
+                ));
+            }
+            let target = if out.as_os_str() == "-" {
                 Target::Stdout
             } else {
                 Target::File(out.clone())
             };
-            vec![(cli.inputs[0].clone(), t)]
+            let (label, source, _) = found.remove(0);
+            Ok(vec![Job {
+                label,
+                source,
+                target: Ok(target),
+            }])
         }
         (None, Some(dir)) => {
-            fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            cli.inputs
-                .iter()
-                .map(|p| {
-                    let stem = if is_dash(p) {
-                        "stdin".into()
-                    } else {
-                        p.file_stem()
-                            .map_or_else(|| "image".into(), |s| s.to_os_string())
-                    };
-                    let mut name = stem;
-                    name.push(".");
-                    name.push(spec.format.extension());
-                    (p.clone(), Target::File(dir.join(name)))
-                })
-                .collect()
-        }
-        _ => return Err("say where to write: -o OUT (one input) or --out-dir DIR".into()),
-    };
-
-    let threads = cli
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, jobs.len().max(1));
-    let next = AtomicUsize::new(0);
-    let summary = Mutex::new(Summary::default());
-    let stderr = Mutex::new(());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((input, target)) = jobs.get(i) else {
-                        break;
-                    };
-                    let result = one(input, target, &spec, &limits);
-                    let mut s = summary.lock().unwrap_or_else(|e| e.into_inner());
-                    match result {
-                        Ok(()) => s.done += 1,
-                        Err(e) => {
-                            s.failed += 1;
-                            let _g = stderr.lock();
-                            eprintln!("thumbnail: {}: {e}", input.display());
+            let store = open(dir, &timeouts).await.map_err(|e| e.to_string())?;
+            // Two inputs must not write the same output: the later ones fail instead.
+            let mut claimed: HashMap<String, String> = HashMap::new();
+            Ok(found
+                .into_iter()
+                .map(|(label, source, name)| {
+                    let target = match claimed.get(&name) {
+                        Some(first) => Err(format!(
+                            "its output {name} would overwrite the thumbnail of {first}"
+                        )),
+                        None => {
+                            claimed.insert(name.clone(), label.clone());
+                            Key::new(name)
+                                .map(|k| Target::Object(store.clone(), k))
+                                .map_err(|e| e.to_string())
                         }
+                    };
+                    Job {
+                        label,
+                        source,
+                        target,
                     }
-                }
-            });
+                })
+                .collect())
         }
-    });
-    Ok(summary.into_inner().unwrap_or_else(|e| e.into_inner()))
+        _ => Err("say where to write: -o OUT (one image) or --out-dir DIR_OR_URL".into()),
+    }
 }
 
-fn is_dash(p: &Path) -> bool {
-    p.as_os_str() == "-"
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if is_image_name(&path.to_string_lossy()) {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
-fn one(input: &Path, target: &Target, spec: &ThumbnailSpec, limits: &Limits) -> Result<(), String> {
-    let data = read_input(input, limits.max_input_bytes)?;
-    let thumb = thumbnail_core::thumbnail(&data, spec, limits).map_err(|e| e.to_string())?;
+fn is_image_name(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, e)| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// `a/b.jpeg` with extension `jpg` gives `a/b.jpg`; a name without one gets it appended.
+fn with_extension(name: &str, ext: &str) -> String {
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() && !stem.ends_with('/') => stem,
+        _ => name,
+    };
+    format!("{stem}.{ext}")
+}
+
+/// Processes one job; `Ok(false)` when skipped because its output exists.
+async fn one(
+    job: &Job,
+    spec: &ThumbnailSpec,
+    limits: &Limits,
+    resume: bool,
+) -> Result<bool, String> {
+    let target = job.target.as_ref().map_err(Clone::clone)?;
+    if resume {
+        let exists = match target {
+            Target::Object(store, key) => store.exists(key).await.map_err(|e| e.to_string())?,
+            Target::File(p) => p.exists(),
+            Target::Stdout => false,
+        };
+        if exists {
+            return Ok(false);
+        }
+    }
+    let data = read(&job.source, limits.max_input_bytes).await?;
+    let (spec, limits) = (*spec, *limits);
+    let thumb =
+        tokio::task::spawn_blocking(move || thumbnail_core::thumbnail(&data, &spec, &limits))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
     match target {
         Target::Stdout => {
-            let mut out = io::stdout().lock();
+            let mut out = std::io::stdout().lock();
             out.write_all(&thumb.bytes)
                 .and_then(|()| out.flush())
                 .map_err(|e| format!("writing standard output: {e}"))
         }
         Target::File(path) => write_atomic(path, &thumb.bytes),
+        Target::Object(store, key) => {
+            let options = PutOptions {
+                content_type: Some(thumb.mime().to_string()),
+                cache_control: None,
+            };
+            store
+                .put(key, Bytes::from(thumb.bytes), &options)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+    }?;
+    Ok(true)
+}
+
+/// Reads an input, refusing more than `cap` bytes without reading them all.
+async fn read(source: &Source, cap: u64) -> Result<Vec<u8>, String> {
+    match source {
+        Source::Object(store, key) => match store.get(key, cap).await {
+            Ok(o) => Ok(o.bytes.to_vec()),
+            Err(StoreError::TooLarge { size, limit, .. }) => Err(format!(
+                "input is {size} bytes, over the limit of {limit} bytes"
+            )),
+            Err(e) => Err(e.to_string()),
+        },
+        Source::Stdin => {
+            tokio::task::spawn_blocking(move || read_capped(std::io::stdin().lock(), None, cap))
+                .await
+                .map_err(|e| e.to_string())?
+        }
+        Source::File(path) => {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || {
+                let f = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+                let meta = f.metadata().map_err(|e| e.to_string())?;
+                if meta.is_dir() {
+                    return Err("is a folder".into());
+                }
+                read_capped(f, Some(meta.len()), cap)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+        }
     }
 }
 
-/// Reads a file or standard input, refusing more than `cap` bytes without reading them all.
-fn read_input(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    let mut data = Vec::new();
-    let reader: Box<dyn Read> = if is_dash(path) {
-        Box::new(io::stdin().lock())
-    } else {
-        let f = fs::File::open(path).map_err(|e| e.to_string())?;
-        if let Ok(meta) = f.metadata() {
-            if meta.is_dir() {
-                return Err("is a directory".into());
-            }
-            if meta.len() > cap {
-                return Err(format!(
-                    "input is {} bytes, over the limit of {cap} bytes",
-                    meta.len()
-                ));
-            }
-        }
-        Box::new(f)
-    };
+fn read_capped(reader: impl Read, declared: Option<u64>, cap: u64) -> Result<Vec<u8>, String> {
+    if let Some(n) = declared.filter(|&n| n > cap) {
+        return Err(format!("input is {n} bytes, over the limit of {cap} bytes"));
+    }
+    let mut data = Vec::with_capacity(declared.unwrap_or(0) as usize);
     reader
         .take(cap.saturating_add(1))
         .read_to_end(&mut data)
@@ -144,26 +371,108 @@ fn read_input(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     Ok(data)
 }
 
-/// Writes via a temporary file in the same directory and renames it into place, so a reader
-/// (or a crash) never sees half a thumbnail.
+/// Writes via a temporary file in the same folder and renames it into place, so a reader (or
+/// a crash) never sees half a thumbnail.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or("output has no file name")?;
+    let name = path.file_name().ok_or("the output has no file name")?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    tmp_name.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
     let tmp = dir.join(tmp_name);
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
-        fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)
     })();
     result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
+        let _ = std::fs::remove_file(&tmp);
         format!("writing {}: {e}", path.display())
     })
+}
+
+/// Progress on stderr: a bar on a terminal, a line per image otherwise.
+#[derive(Clone)]
+struct Progress {
+    bar: Option<ProgressBar>,
+    lines: bool,
+    summary: bool,
+}
+
+impl Progress {
+    fn new(mode: &str, total: usize) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let bar = matches!(mode, "bar") || (mode == "auto" && tty);
+        let lines = mode == "lines" || (mode == "auto" && !tty);
+        let bar = bar.then(|| {
+            let b = ProgressBar::new(total as u64);
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}")
+            {
+                b.set_style(style);
+            }
+            b
+        });
+        Progress {
+            bar,
+            lines,
+            summary: mode != "none",
+        }
+    }
+
+    fn report(&self, i: usize, total: usize, label: &str, outcome: &Result<bool, String>) {
+        let failure = outcome
+            .as_ref()
+            .err()
+            .map(|e| format!("thumbnail: {label}: {e}"));
+        if let Some(bar) = &self.bar {
+            if let Some(f) = failure {
+                bar.println(f);
+            }
+            bar.inc(1);
+            return;
+        }
+        match (failure, self.lines) {
+            (Some(f), _) => eprintln!("{f}"),
+            (None, true) => {
+                let what = if outcome == &Ok(false) {
+                    "skipped"
+                } else {
+                    "done"
+                };
+                eprintln!("[{}/{total}] {what} {label}", i + 1);
+            }
+            (None, false) => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_names() {
+        assert_eq!(with_extension("a/b.jpeg", "jpg"), "a/b.jpg");
+        assert_eq!(with_extension("b.png", "webp"), "b.webp");
+        assert_eq!(with_extension("noext", "jpg"), "noext.jpg");
+        assert_eq!(with_extension(".hidden", "jpg"), ".hidden.jpg");
+        assert!(is_image_name("x/Y.JPG"));
+        assert!(!is_image_name("notes.txt"));
+    }
 }

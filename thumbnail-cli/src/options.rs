@@ -1,36 +1,10 @@
-//! Command-line flags. Every flag that tunes the engine maps onto `thumbnail_core` types.
+//! Flags shared by the subcommands. Every flag that tunes the engine maps onto
+//! `thumbnail_core` types, and every one has an environment variable.
 
-use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::Parser;
 use thumbnail_core::{Fit, Gravity, Limits, OutputFormat, Rgba, Subsampling, ThumbnailSpec};
-
-/// Make thumbnails: exactly WxH, cover-fit by default, EXIF-rotated, sRGB, no metadata.
-#[derive(Debug, Parser)]
-#[command(name = "thumbnail", version, about)]
-pub struct Cli {
-    /// Input files; `-` reads standard input.
-    #[arg(value_name = "FILE", required = true)]
-    pub inputs: Vec<PathBuf>,
-
-    /// Write the single input's thumbnail here; `-` writes standard output.
-    #[arg(short, long, value_name = "OUT", conflicts_with = "out_dir")]
-    pub output: Option<PathBuf>,
-
-    /// Write each thumbnail to DIR/<input stem>.<ext>.
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub spec: SpecArgs,
-
-    #[command(flatten)]
-    pub limits: LimitArgs,
-
-    /// Images processed in parallel (default: number of CPUs).
-    #[arg(long, env = "THUMBNAIL_THREADS", value_name = "N")]
-    pub threads: Option<usize>,
-}
+use thumbnail_storage::Timeouts;
 
 /// What each thumbnail looks like.
 #[derive(Debug, Clone, clap::Args)]
@@ -109,10 +83,67 @@ impl LimitArgs {
     }
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
+/// Timeouts and retries for remote stores (S3 and the like).
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Connect timeout for remote stores.
+    #[arg(long, default_value = "3s", value_parser = parse_duration, env = "THUMBNAIL_STORE_CONNECT_TIMEOUT")]
+    pub store_connect_timeout: Duration,
+
+    /// Deadline of one storage operation, retries included.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, env = "THUMBNAIL_STORE_TIMEOUT")]
+    pub store_timeout: Duration,
+
+    /// Attempts per storage operation (1 = no retry).
+    #[arg(long, default_value_t = 3, env = "THUMBNAIL_STORE_ATTEMPTS")]
+    pub store_attempts: u32,
+}
+
+impl StoreArgs {
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            connect: self.store_connect_timeout,
+            operation: self.store_timeout,
+            attempts: self.store_attempts,
+        }
+    }
+}
+
+pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
     thumbnail_core::parse_size(s).map_err(|e| e.to_string())
 }
 
-fn parse_text<T: std::str::FromStr<Err = thumbnail_core::Error>>(s: &str) -> Result<T, String> {
+pub fn parse_text<T: std::str::FromStr<Err = thumbnail_core::Error>>(s: &str) -> Result<T, String> {
     s.parse().map_err(|e: thumbnail_core::Error| e.to_string())
+}
+
+/// `250ms`, `30s`, `2m`, or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("{s:?} is not a duration like 500ms, 30s or 2m");
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(bad()),
+    };
+    Duration::try_from_secs_f64(secs).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("5h").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
 }
