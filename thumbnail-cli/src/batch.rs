@@ -106,7 +106,13 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
     let limits = args.limits.limits();
     let jobs = plan(args, &spec).await?;
     let total = jobs.len();
-    let progress = Progress::new(&args.progress, total);
+    // One image to one named output is a plain command: only its failure is worth a line.
+    let mode = if args.output.is_some() {
+        "none"
+    } else {
+        args.progress.as_str()
+    };
+    let progress = Progress::new(mode, total);
     let tally = Arc::new(Tally::default());
     let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
     let started = Instant::now();

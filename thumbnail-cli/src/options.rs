@@ -117,9 +117,9 @@ pub fn parse_text<T: std::str::FromStr<Err = thumbnail_core::Error>>(s: &str) ->
     s.parse().map_err(|e: thumbnail_core::Error| e.to_string())
 }
 
-/// `250ms`, `30s`, `2m`, or plain seconds.
+/// `250ms`, `30s`, `2m`, `1h`, or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let bad = || format!("{s:?} is not a duration like 500ms, 30s or 2m");
+    let bad = || format!("{s:?} is not a duration like 500ms, 30s, 2m or 1h");
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or((s, "s"), |i| s.split_at(i));
@@ -128,6 +128,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "ms" => n / 1000.0,
         "s" => n,
         "m" => n * 60.0,
+        "h" => n * 3600.0,
         _ => return Err(bad()),
     };
     Duration::try_from_secs_f64(secs).map_err(|_| bad())
@@ -143,7 +144,8 @@ mod tests {
         assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
-        assert!(parse_duration("5h").is_err());
+        assert_eq!(parse_duration("1h").unwrap(), Duration::from_secs(3600));
+        assert!(parse_duration("5d").is_err());
         assert!(parse_duration("-1s").is_err());
     }
 }

@@ -158,6 +158,9 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let start = Instant::now();
+    // A request refused before its body was read leaves the rest of the body on the wire;
+    // the connection cannot carry another request, so say so rather than let a client reuse it.
+    let has_body = matches!(*req.method(), Method::PUT | Method::POST);
     s.0.metrics.in_flight(1);
     let resp = match tokio::time::timeout(s.0.config.request_timeout, next.run(req)).await {
         Ok(r) => r,
@@ -172,6 +175,11 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
         .into_response(),
     };
     s.0.metrics.in_flight(-1);
+    let mut resp = resp;
+    if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let status = resp.status().as_u16();
     if let Some(Rejected(code)) = resp.extensions().get::<Rejected>() {
         s.0.metrics.reject(code);

@@ -1,0 +1,113 @@
+//! Test support for the integration tests of every crate: where the image corpus is, and
+//! buckets on the S3-compatible server that `scripts/test.sh` starts. A missing corpus or
+//! server fails the test that needs it; nothing here skips.
+//!
+//! ```no_run
+//! let photo = thumbnail_testkit::corpus_file("photos/canon-40d-100x68.jpg");
+//! assert!(!photo.is_empty());
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use thumbnail_storage::{S3Config, S3Store, Timeouts};
+
+/// How to provide the S3 server when it is missing.
+pub const HOW: &str = "start one with scripts/test.sh, or by hand: \
+    `pip install moto flask flask-cors && moto_server -H 127.0.0.1 -p 5000`, then \
+    THUMBNAIL_TEST_S3_ENDPOINT=http://127.0.0.1:5000 AWS_ACCESS_KEY_ID=test \
+    AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 cargo test";
+
+/// The shared corpus: `$THUMBNAIL_CORPUS`, else `../shared/corpus` next to the repository.
+pub fn corpus() -> PathBuf {
+    let dir = std::env::var_os("THUMBNAIL_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("MANIFEST.tsv").is_file(),
+        "the image corpus is missing at {} (set THUMBNAIL_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+/// A corpus file's path, checked to exist.
+pub fn corpus_path(rel: &str) -> PathBuf {
+    let p = corpus().join(rel);
+    assert!(p.is_file(), "corpus file {} is missing", p.display());
+    p
+}
+
+/// A corpus file's bytes.
+pub fn corpus_file(rel: &str) -> Vec<u8> {
+    let p = corpus_path(rel);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
+}
+
+/// The S3-compatible server's endpoint. Missing is a failure, not a skip.
+pub fn s3_endpoint() -> String {
+    let endpoint = std::env::var("THUMBNAIL_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
+        panic!("THUMBNAIL_TEST_S3_ENDPOINT is not set: no S3 server to test against; {HOW}")
+    });
+    for var in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        assert!(std::env::var(var).is_ok(), "{var} is not set; {HOW}");
+    }
+    endpoint
+}
+
+/// A fresh bucket name for each use, so tests running in parallel never share one.
+pub fn unique_bucket(tag: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "t-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A store on a new bucket of the server at `endpoint` (the bucket is created here).
+pub async fn s3_store_at(endpoint: &str, tag: &str, prefix: &str, timeouts: Timeouts) -> S3Store {
+    let bucket = unique_bucket(tag);
+    let store = S3Store::new(S3Config {
+        bucket: bucket.clone(),
+        prefix: prefix.to_string(),
+        region: Some("us-east-1".into()),
+        endpoint: Some(endpoint.to_string()),
+        path_style: true,
+        timeouts,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("S3 client for {endpoint}: {e}"));
+    store
+        .client()
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot create bucket {bucket} at {endpoint}: {e:?}; {HOW}"));
+    store
+}
+
+/// A store on a new bucket of the test server.
+pub async fn s3_store(tag: &str, prefix: &str, timeouts: Timeouts) -> S3Store {
+    s3_store_at(&s3_endpoint(), tag, prefix, timeouts).await
+}
+
+/// Every file under `dir`, relative, sorted.
+pub fn files_under(dir: &Path) -> Vec<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else if let Ok(rel) = p.strip_prefix(base) {
+                out.push(rel.display().to_string());
+            }
+        }
+    }
+    let mut v = Vec::new();
+    walk(dir, dir, &mut v);
+    v.sort();
+    v
+}
