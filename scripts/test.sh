@@ -16,6 +16,11 @@ if ! command -v moto_server >/dev/null 2>&1; then
     echo "test.sh: installing moto (pip install moto flask flask-cors)" >&2
     python3 -m pip install --quiet "moto[server]" flask flask-cors
 fi
+# The Lambda runtime API emulator for the function's end-to-end test.
+if ! cargo lambda --version >/dev/null 2>&1; then
+    echo "test.sh: installing cargo-lambda (pip install cargo-lambda)" >&2
+    python3 -m pip install --quiet cargo-lambda
+fi
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 log=$(mktemp -t moto.XXXXXX.log)

@@ -124,7 +124,12 @@ impl Thumbnailer {
 
     /// Refuses originals that are our own outputs.
     pub fn check_source(&self, source: &Key) -> Result<(), JobError> {
-        let outputs = format!("{}/", self.dest.location(self.prefix.trim_matches('/')));
+        let outputs = format!(
+            "{}/",
+            self.dest
+                .location(self.prefix.trim_matches('/'))
+                .trim_end_matches('/')
+        );
         if self.source.location(source.as_str()).starts_with(&outputs) {
             return Err(JobError::OwnOutput {
                 key: source.to_string(),

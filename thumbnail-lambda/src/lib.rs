@@ -1,0 +1,402 @@
+//! # thumbnail-lambda
+//!
+//! One function, three kinds of event, told apart by their shape:
+//!
+//! - **S3 events** (`ObjectCreated:*` on the originals bucket): every record's thumbnails are
+//!   made and written with the shared [`Thumbnailer`], under deterministic keys, so a retry
+//!   overwrites instead of duplicating. Keys arrive URL-encoded (`red+flower.jpg`) and are
+//!   decoded. Records outside the source bucket/prefix and the function's own outputs are
+//!   skipped (a same-bucket setup cannot loop). A corrupt or unsupported image is logged and
+//!   skipped for good; a transient storage error fails the invocation so Lambda retries it.
+//! - **SQS events** whose messages are S3 events (S3 -> SQS -> Lambda): the same, with transient
+//!   failures reported per message as `batchItemFailures`.
+//! - **HTTP events** (API Gateway REST/HTTP APIs, ALB): the same axum router as `thumbnail
+//!   serve`, with the 6 MiB synchronous payload limit answered by a 413 that names the
+//!   presigned-upload route.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), thumbnail_lambda::LambdaError> {
+//! use thumbnail_lambda::{App, Config};
+//! let app = App::new(Config::from_env()?).await?;
+//! # let event = lambda_runtime::LambdaEvent::new(serde_json::json!({}), Default::default());
+//! let answer = thumbnail_lambda::handle(&app, event).await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use axum::Router;
+use axum::http::StatusCode;
+use lambda_http::Service;
+use lambda_runtime::LambdaEvent;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use thumbnail_http::{ApiError, AppState, router};
+use thumbnail_storage::{JobError, Key, StoreError, Thumbnailer, open};
+use tracing::{Instrument, error, info, warn};
+
+pub use crate::config::{Config, SYNC_PAYLOAD_LIMIT};
+
+/// The crate's errors; an `Err` from [`handle`] fails the invocation (and Lambda retries it).
+#[derive(Debug, thiserror::Error)]
+pub enum LambdaError {
+    #[error("environment variable {var} {reason}")]
+    Config { var: String, reason: String },
+
+    #[error("opening {url}: {source}")]
+    Store { url: String, source: StoreError },
+
+    #[error("{count} object(s) failed for a reason that may pass (they will be retried): {keys}")]
+    Transient { count: usize, keys: String },
+
+    #[error("the event is neither an S3, SQS nor HTTP event: {0}")]
+    UnknownEvent(String),
+}
+
+/// What the function holds between invocations: the stores, the presets, the router.
+pub struct App {
+    pub thumbnailer: Thumbnailer,
+    /// Source bucket and prefix, to tell which event records are ours.
+    source_bucket: String,
+    source_prefix: String,
+    router: Router,
+}
+
+impl App {
+    /// Opens the stores (no network call is made until the first event).
+    pub async fn new(config: Config) -> Result<App, LambdaError> {
+        let open_url = |url: String| async move {
+            open(&url, &config.timeouts)
+                .await
+                .map_err(|source| LambdaError::Store { url, source })
+        };
+        let source = open_url(config.source.clone()).await?;
+        let dest = open_url(config.dest.clone()).await?;
+        let (source_bucket, source_prefix) =
+            config::bucket_and_prefix(&config.source).unwrap_or_default();
+        let mut thumbnailer = Thumbnailer::new(source.clone(), dest, config.presets.clone());
+        thumbnailer.limits = config.limits;
+        // The destination URL carries the prefix: keys are {dest prefix}/{preset}/{key}.
+        thumbnailer.prefix = String::new();
+        thumbnailer.cache_control = config.http.cache_control.clone();
+        let router = if config.auth.enabled() || config.insecure_no_auth {
+            router(AppState::new(
+                source,
+                thumbnailer.clone(),
+                config.http.clone(),
+                config.auth.clone(),
+            ))
+            // Connection headers are the front door's business (API Gateway, function URLs);
+            // a hop-by-hop header in a Lambda response is an error there.
+            .layer(axum::middleware::map_response(
+                |mut resp: axum::response::Response| async move {
+                    resp.headers_mut().remove(axum::http::header::CONNECTION);
+                    resp
+                },
+            ))
+        } else {
+            // A function URL or API Gateway is public: without credentials, say what to set.
+            Router::new().fallback(|| async {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not_configured",
+                    "HTTP is off until THUMBNAIL_API_KEYS or THUMBNAIL_SIGNING_KEY is set \
+                     (or THUMBNAIL_INSECURE_NO_AUTH=true)",
+                )
+            })
+        };
+        Ok(App {
+            thumbnailer,
+            source_bucket,
+            source_prefix,
+            router,
+        })
+    }
+}
+
+/// Handles one invocation, whatever its kind.
+pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, LambdaError> {
+    let LambdaEvent { payload, context } = event;
+    let span = tracing::info_span!("invocation", request_id = %context.request_id);
+    async move {
+        match event_kind(&payload) {
+            Kind::S3 => {
+                let event: S3Notification = serde_json::from_value(payload)
+                    .map_err(|e| LambdaError::UnknownEvent(e.to_string()))?;
+                let outcome = process_records(app, &event.records).await;
+                outcome.log_summary();
+                if outcome.retry.is_empty() {
+                    Ok(outcome.to_json())
+                } else {
+                    Err(LambdaError::Transient {
+                        count: outcome.retry.len(),
+                        keys: outcome.retry.join(", "),
+                    })
+                }
+            }
+            Kind::Sqs => {
+                let event: SqsEvent = serde_json::from_value(payload)
+                    .map_err(|e| LambdaError::UnknownEvent(e.to_string()))?;
+                Ok(process_sqs(app, event).await)
+            }
+            Kind::S3Test => {
+                info!("S3 test event: nothing to do");
+                Ok(json!({ "processed": 0 }))
+            }
+            Kind::Http => {
+                let request: lambda_http::request::LambdaRequest = serde_json::to_string(&payload)
+                    .and_then(|text| serde_json::from_str(&text))
+                    .map_err(|e| LambdaError::UnknownEvent(e.to_string()))?;
+                let mut adapter = lambda_http::Adapter::from(app.router.clone());
+                std::future::poll_fn(|cx| adapter.poll_ready(cx))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                let response = adapter
+                    .call(LambdaEvent::new(request, context))
+                    .await
+                    .unwrap_or_else(|never| match never {});
+                serde_json::to_value(response).map_err(|e| LambdaError::UnknownEvent(e.to_string()))
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// An S3 event notification: only the fields the function needs, so that an event from an
+/// S3-compatible server that leaves out others (user identity, a timezone in `eventTime`) is
+/// still read. AWS's own events carry all of these.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Notification {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<S3Record>,
+}
+
+/// One record of an [`S3Notification`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Record {
+    #[serde(default)]
+    pub event_name: String,
+    pub s3: S3Entity,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Entity {
+    pub bucket: S3Bucket,
+    pub object: S3Object,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Bucket {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Object {
+    /// URL-encoded, as S3 sends it; see [`decode_key`].
+    pub key: String,
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+enum Kind {
+    S3,
+    Sqs,
+    S3Test,
+    Http,
+}
+
+fn event_kind(payload: &Value) -> Kind {
+    let source = payload
+        .get("Records")
+        .and_then(|r| r.get(0))
+        .and_then(|r| r.get("eventSource"))
+        .and_then(Value::as_str);
+    match source {
+        Some("aws:s3") => Kind::S3,
+        Some("aws:sqs") => Kind::Sqs,
+        _ if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") => Kind::S3Test,
+        _ => Kind::Http,
+    }
+}
+
+/// What happened to a batch of records.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Keys whose thumbnails were written.
+    pub processed: Vec<String>,
+    /// Records that are not ours, with why.
+    pub skipped: Vec<String>,
+    /// Keys that can never succeed (corrupt, unsupported, too large), with why; not retried.
+    pub failed: Vec<String>,
+    /// Keys that failed for a reason that may pass (storage unavailable); retried.
+    pub retry: Vec<String>,
+}
+
+impl Outcome {
+    fn to_json(&self) -> Value {
+        json!({
+            "processed": self.processed,
+            "skipped": self.skipped,
+            "failed": self.failed,
+        })
+    }
+
+    fn log_summary(&self) {
+        info!(
+            processed = self.processed.len(),
+            skipped = self.skipped.len(),
+            failed = self.failed.len(),
+            retry = self.retry.len(),
+            "batch done"
+        );
+    }
+}
+
+/// An S3 event key as the object's real key: `+` is a space, `%XX` a byte.
+///
+/// ```
+/// assert_eq!(thumbnail_lambda::decode_key("red+flower%2B1.jpg").unwrap(), "red flower+1.jpg");
+/// ```
+pub fn decode_key(raw: &str) -> Result<String, std::str::Utf8Error> {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+}
+
+/// Processes records one after another: one original in memory at a time, so a small
+/// function handles a large batch.
+pub async fn process_records(app: &App, records: &[S3Record]) -> Outcome {
+    let mut outcome = Outcome::default();
+    for record in records {
+        process_record(app, record, &mut outcome).await;
+    }
+    outcome
+}
+
+async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
+    let bucket = record.s3.bucket.name.as_str();
+    let raw = record.s3.object.key.as_str();
+    let event_name = record.event_name.as_str();
+    let full = match decode_key(raw) {
+        Ok(k) => k,
+        Err(e) => {
+            warn!(bucket, key = raw, reason = %e, "skipped: key is not UTF-8");
+            outcome.skipped.push(format!("{raw}: key is not UTF-8"));
+            return;
+        }
+    };
+    let mut skip = |reason: &str| {
+        info!(bucket, key = %full, reason, "skipped");
+        outcome.skipped.push(format!("{bucket}/{full}: {reason}"));
+    };
+    if !event_name.starts_with("ObjectCreated:") {
+        return skip(&format!("event {event_name} is not an upload"));
+    }
+    if bucket != app.source_bucket {
+        return skip(&format!(
+            "bucket is not the source bucket {}",
+            app.source_bucket
+        ));
+    }
+    let relative = if app.source_prefix.is_empty() {
+        Some(full.as_str())
+    } else {
+        full.strip_prefix(&app.source_prefix)
+            .and_then(|r| r.strip_prefix('/'))
+    };
+    let Some(relative) = relative else {
+        return skip(&format!("outside the source prefix {}/", app.source_prefix));
+    };
+    let key = match Key::new(relative) {
+        Ok(k) => k,
+        Err(e) => return skip(&e.to_string()),
+    };
+    if app.thumbnailer.check_source(&key).is_err() {
+        return skip("one of this function's own thumbnails");
+    }
+    let size = record.s3.object.size.unwrap_or(0);
+    match app.thumbnailer.process(&key).await {
+        Ok(report) => {
+            info!(
+                key = %key,
+                source_bytes = report.source_bytes,
+                thumbnails = report.written.len(),
+                thumbnail_bytes = report.written.iter().map(|w| w.bytes.len()).sum::<usize>(),
+                read_ms = report.read_ms,
+                render_ms = report.render_ms,
+                write_ms = report.write_ms,
+                "thumbnails written"
+            );
+            outcome.processed.push(full);
+        }
+        Err(e) if e.is_transient() => {
+            error!(key = %key, size, reason = %e, "storage failed; the invocation will be retried");
+            outcome.retry.push(full);
+        }
+        Err(JobError::Store(StoreError::NotFound { .. })) => {
+            warn!(key = %key, "skipped: the object is gone (deleted after the upload event)");
+            outcome.skipped.push(format!("{bucket}/{full}: gone"));
+        }
+        Err(e) => {
+            error!(key = %key, size, reason = %e, "not an image we can thumbnail; not retried");
+            outcome.failed.push(format!("{full}: {e}"));
+        }
+    }
+}
+
+/// SQS messages carrying S3 events: transient failures are reported per message so only
+/// those come back.
+async fn process_sqs(app: &App, event: SqsEvent) -> Value {
+    let mut failures = Vec::new();
+    for message in &event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let body = message.body.as_deref().unwrap_or("");
+        let parsed: Value = match serde_json::from_str(body) {
+            Ok(v) => v,
+            Err(e) => {
+                error!(message_id = %id, reason = %e, "message is not JSON; dropped");
+                continue;
+            }
+        };
+        match event_kind(&parsed) {
+            Kind::S3 => {}
+            Kind::S3Test => continue,
+            _ => {
+                error!(message_id = %id, "message is not an S3 event; dropped");
+                continue;
+            }
+        }
+        let records = match serde_json::from_value::<S3Notification>(parsed) {
+            Ok(e) => e.records,
+            Err(e) => {
+                error!(message_id = %id, reason = %e, "malformed S3 event; dropped");
+                continue;
+            }
+        };
+        let outcome = process_records(app, &records).await;
+        outcome.log_summary();
+        if !outcome.retry.is_empty() {
+            failures.push(json!({ "itemIdentifier": id }));
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}
+
+impl From<LambdaError> for lambda_runtime::Diagnostic {
+    fn from(e: LambdaError) -> Self {
+        let error_type = match e {
+            LambdaError::Config { .. } => "ConfigError",
+            LambdaError::Store { .. } => "StoreError",
+            LambdaError::Transient { .. } => "TransientStorageError",
+            LambdaError::UnknownEvent(_) => "UnknownEvent",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}

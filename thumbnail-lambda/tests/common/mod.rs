@@ -1,0 +1,71 @@
+//! Events shaped like the real ones (the `aws_lambda_events` fixtures, with our buckets and
+//! keys put in) and buckets on the S3-compatible test server.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use thumbnail_storage::{S3Store, Timeouts};
+
+pub fn template(name: &str) -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/events")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// An S3 event with one record per `(event name, bucket, key as S3 encodes it)`.
+pub fn s3_event(records: &[(&str, &str, &str)]) -> Value {
+    let base = template("s3-put.json");
+    let record = base["Records"][0].clone();
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(event, bucket, key)| {
+            let mut r = record.clone();
+            r["eventName"] = json!(event);
+            r["s3"]["bucket"]["name"] = json!(bucket);
+            r["s3"]["bucket"]["arn"] = json!(format!("arn:aws:s3:::{bucket}"));
+            r["s3"]["object"]["key"] = json!(key);
+            r
+        })
+        .collect();
+    let event = json!({ "Records": records });
+    // Exactly the shape AWS sends: it parses as the aws_lambda_events type.
+    serde_json::from_value::<aws_lambda_events::event::s3::S3Event>(event.clone()).unwrap();
+    event
+}
+
+/// An SQS event whose messages carry the given bodies.
+pub fn sqs_event(bodies: &[(&str, String)]) -> Value {
+    let base = template("sqs.json");
+    let message = base["Records"][0].clone();
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|(id, body)| {
+            let mut m = message.clone();
+            m["messageId"] = json!(id);
+            m["body"] = json!(body);
+            m
+        })
+        .collect();
+    let event = json!({ "Records": records });
+    serde_json::from_value::<aws_lambda_events::event::sqs::SqsEvent>(event.clone()).unwrap();
+    event
+}
+
+/// A bucket on the test server, and the `s3://` URL options that reach it.
+pub async fn bucket(tag: &str) -> (S3Store, String) {
+    let store = thumbnail_testkit::s3_store(tag, "", Timeouts::default()).await;
+    let q = format!(
+        "?endpoint={}&path-style=true",
+        thumbnail_testkit::s3_endpoint()
+    );
+    (store, q)
+}
+
+pub fn photo() -> Vec<u8> {
+    thumbnail_testkit::corpus_file("photos/mate-storm-1920x1280.jpg")
+}
+
+pub fn dims(bytes: &[u8]) -> (u32, u32) {
+    let i = thumbnail_core::probe(bytes).expect("a decodable image");
+    (i.width, i.height)
+}

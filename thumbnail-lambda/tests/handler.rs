@@ -1,0 +1,458 @@
+//! The handler with real event shapes against the real S3-compatible server: every record,
+//! decoded keys, records that are not ours, its own outputs, corrupt images, transient
+//! failures, SQS batches, and HTTP events through the shared router.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use common::{bucket, dims, photo, s3_event, sqs_event, template};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+use thumbnail_lambda::{App, Config, LambdaError, handle};
+use thumbnail_storage::{Key, PutOptions, S3Store, Store};
+
+fn env(vars: Vec<(&'static str, String)>) -> Config {
+    Config::from_lookup(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+        .unwrap()
+}
+
+fn event(payload: Value) -> LambdaEvent<Value> {
+    let mut ctx = Context::default();
+    ctx.request_id = "test-request".into();
+    LambdaEvent::new(payload, ctx)
+}
+
+async fn put(store: &S3Store, key: &str, bytes: Vec<u8>) {
+    store
+        .put(
+            &Key::new(key).unwrap(),
+            Bytes::from(bytes),
+            &PutOptions::default(),
+        )
+        .await
+        .unwrap();
+}
+
+async fn keys(store: &S3Store) -> Vec<String> {
+    let mut v: Vec<String> = store
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.as_str().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Originals and thumbnails in ONE bucket, the source being the whole bucket: the function's
+/// own outputs arrive as upload events too and must not be processed again.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_record_decoded_filtered_and_never_looping() {
+    let (store, q) = bucket("lambda-same").await;
+    let b = store.bucket().to_string();
+    let app = App::new(env(vec![
+        ("THUMBNAIL_SOURCE", format!("s3://{b}{q}")),
+        ("THUMBNAIL_DEST", format!("s3://{b}/thumbnails{q}")),
+        (
+            "THUMBNAIL_PRESETS",
+            "default=100x100 small=32x24,format=png".into(),
+        ),
+    ]))
+    .await
+    .unwrap();
+    put(&store, "red flower.jpg", photo()).await;
+    put(&store, "a+b.jpg", photo()).await;
+    put(&store, "ünï/çødé.jpg", photo()).await;
+    put(
+        &store,
+        "broken.jpg",
+        thumbnail_testkit::corpus_file("malformed/corrupt-header.jpg"),
+    )
+    .await;
+    put(&store, "notes.jpg", b"just text".to_vec()).await;
+
+    let payload = s3_event(&[
+        ("ObjectCreated:Put", &b, "red+flower.jpg"),
+        ("ObjectCreated:Put", &b, "a%2Bb.jpg"),
+        (
+            "ObjectCreated:CompleteMultipartUpload",
+            &b,
+            "%C3%BCn%C3%AF/%C3%A7%C3%B8d%C3%A9.jpg",
+        ),
+        ("ObjectCreated:Put", &b, "broken.jpg"),
+        ("ObjectCreated:Put", &b, "notes.jpg"),
+        ("ObjectCreated:Put", &b, "thumbnails/default/red+flower.jpg"),
+        ("ObjectCreated:Put", "another-bucket", "red+flower.jpg"),
+        ("ObjectRemoved:Delete", &b, "red+flower.jpg"),
+        ("ObjectCreated:Put", &b, "deleted-since.jpg"),
+    ]);
+    let out = handle(&app, event(payload.clone())).await.unwrap();
+    assert_eq!(
+        out["processed"],
+        json!(["red flower.jpg", "a+b.jpg", "ünï/çødé.jpg"]),
+        "{out}"
+    );
+    let failed = out["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{out}");
+    assert!(
+        failed[0].as_str().unwrap().starts_with("broken.jpg: "),
+        "{out}"
+    );
+    assert!(failed[1].as_str().unwrap().contains("unsupported"), "{out}");
+    let skipped = out["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 4, "{out}");
+    assert!(
+        skipped[0].as_str().unwrap().contains("own thumbnails"),
+        "{out}"
+    );
+
+    let want = [
+        "a+b.jpg",
+        "broken.jpg",
+        "notes.jpg",
+        "red flower.jpg",
+        "thumbnails/default/a+b.jpg",
+        "thumbnails/default/red flower.jpg",
+        "thumbnails/default/ünï/çødé.jpg",
+        "thumbnails/small/a+b.jpg",
+        "thumbnails/small/red flower.jpg",
+        "thumbnails/small/ünï/çødé.jpg",
+        "ünï/çødé.jpg",
+    ];
+    assert_eq!(keys(&store).await, want);
+    let thumb = store
+        .get(
+            &Key::new("thumbnails/default/red flower.jpg").unwrap(),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(dims(&thumb.bytes), (100, 100));
+    assert_eq!(thumb.meta.content_type.as_deref(), Some("image/jpeg"));
+    let small = store
+        .get(&Key::new("thumbnails/small/a+b.jpg").unwrap(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(dims(&small.bytes), (32, 24));
+
+    // A retry of the same event writes the same keys: no duplicates.
+    handle(&app, event(payload)).await.unwrap();
+    assert_eq!(keys(&store).await, want);
+}
+
+/// Separate buckets, the source under a prefix: records outside it are skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn source_prefix_and_separate_buckets() {
+    let (src, q) = bucket("lambda-src").await;
+    let (dst, _) = bucket("lambda-dst").await;
+    let app = App::new(env(vec![
+        (
+            "THUMBNAIL_SOURCE",
+            format!("s3://{}/uploads{q}", src.bucket()),
+        ),
+        ("THUMBNAIL_DEST", format!("s3://{}/thumbs{q}", dst.bucket())),
+    ]))
+    .await
+    .unwrap();
+    put(&src, "uploads/2026/cat.jpg", photo()).await;
+    put(&src, "private/dog.jpg", photo()).await;
+    put(&src, "uploadsX/eel.jpg", photo()).await;
+    let b = src.bucket().to_string();
+    let out = handle(
+        &app,
+        event(s3_event(&[
+            ("ObjectCreated:Put", &b, "uploads/2026/cat.jpg"),
+            ("ObjectCreated:Put", &b, "private/dog.jpg"),
+            ("ObjectCreated:Put", &b, "uploadsX/eel.jpg"),
+        ])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["processed"], json!(["uploads/2026/cat.jpg"]), "{out}");
+    assert_eq!(out["skipped"].as_array().unwrap().len(), 2, "{out}");
+    assert_eq!(keys(&dst).await, ["thumbs/default/2026/cat.jpg"]);
+}
+
+/// Storage that does not answer fails the invocation (Lambda retries it); over SQS, only the
+/// affected message comes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn transient_failures_are_retried() {
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let (src, q) = bucket("lambda-transient").await;
+    put(&src, "ok.jpg", photo()).await;
+    let b = src.bucket().to_string();
+    let app = App::new(env(vec![
+        ("THUMBNAIL_SOURCE", format!("s3://{b}{q}")),
+        (
+            "THUMBNAIL_DEST",
+            format!("s3://nowhere?endpoint={dead}&path-style=true"),
+        ),
+        ("THUMBNAIL_STORE_TIMEOUT_MS", "2000".into()),
+        ("THUMBNAIL_STORE_ATTEMPTS", "1".into()),
+    ]))
+    .await
+    .unwrap();
+    let payload = s3_event(&[
+        ("ObjectCreated:Put", &b, "ok.jpg"),
+        ("ObjectCreated:Put", &b, "broken.jpg"),
+    ]);
+    match handle(&app, event(payload)).await {
+        Err(LambdaError::Transient { count: 1, keys }) => assert_eq!(keys, "ok.jpg"),
+        other => panic!("{other:?}"),
+    }
+
+    let good = s3_event(&[("ObjectCreated:Put", &b, "ok.jpg")]).to_string();
+    let test_event =
+        json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": b}).to_string();
+    let out = handle(
+        &app,
+        event(sqs_event(&[
+            ("m-1", good),
+            ("m-2", test_event),
+            ("m-3", "not json".into()),
+        ])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({ "batchItemFailures": [{ "itemIdentifier": "m-1" }] })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_batches_of_s3_events() {
+    let (store, q) = bucket("lambda-sqs").await;
+    let b = store.bucket().to_string();
+    let app = App::new(env(vec![
+        ("THUMBNAIL_SOURCE", format!("s3://{b}/in{q}")),
+        ("THUMBNAIL_DEST", format!("s3://{b}/out{q}")),
+    ]))
+    .await
+    .unwrap();
+    put(&store, "in/one.jpg", photo()).await;
+    put(&store, "in/two.jpg", photo()).await;
+    let out = handle(
+        &app,
+        event(sqs_event(&[
+            (
+                "a",
+                s3_event(&[("ObjectCreated:Put", &b, "in/one.jpg")]).to_string(),
+            ),
+            (
+                "b",
+                s3_event(&[("ObjectCreated:Put", &b, "in/two.jpg")]).to_string(),
+            ),
+        ])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out, json!({ "batchItemFailures": [] }));
+    let mut k = keys(&store).await;
+    k.retain(|k| k.starts_with("out/"));
+    assert_eq!(k, ["out/default/one.jpg", "out/default/two.jpg"]);
+}
+
+fn http_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<&[u8]>,
+    key: Option<&str>,
+) -> Value {
+    let mut e = template("apigw-v2.json");
+    e["rawPath"] = json!(path);
+    e["rawQueryString"] = json!(query);
+    e["requestContext"]["http"]["method"] = json!(method);
+    e["requestContext"]["http"]["path"] = json!(path);
+    if let Some(k) = key {
+        e["headers"]["authorization"] = json!(format!("Bearer {k}"));
+    }
+    match body {
+        Some(b) => {
+            e["headers"]["content-type"] = json!("image/jpeg");
+            e["headers"]["content-length"] = json!(b.len().to_string());
+            e["body"] = json!(B64.encode(b));
+            e["isBase64Encoded"] = json!(true);
+        }
+        None => {
+            e["headers"]["content-length"] = json!("0");
+        }
+    }
+    e
+}
+
+fn http_body(resp: &Value) -> Vec<u8> {
+    let body = resp["body"].as_str().unwrap_or("");
+    if resp["isBase64Encoded"] == json!(true) {
+        B64.decode(body).unwrap()
+    } else {
+        body.as_bytes().to_vec()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_events_share_the_servers_router() {
+    let (store, q) = bucket("lambda-http").await;
+    let b = store.bucket().to_string();
+    let app = App::new(env(vec![
+        ("THUMBNAIL_SOURCE", format!("s3://{b}/originals{q}")),
+        ("THUMBNAIL_DEST", format!("s3://{b}/thumbnails{q}")),
+        ("THUMBNAIL_API_KEYS", "key-1".into()),
+    ]))
+    .await
+    .unwrap();
+
+    // Upload and answer in one request.
+    let resp = handle(
+        &app,
+        event(http_event(
+            "PUT",
+            "/images/cat.jpg",
+            "",
+            Some(&photo()),
+            Some("key-1"),
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 201, "{resp}");
+    assert_eq!(resp["headers"]["content-type"], "image/jpeg");
+    assert_eq!(resp["headers"]["x-thumbnail-key"], "default/cat.jpg");
+    assert_eq!(dims(&http_body(&resp)), (100, 100));
+    assert_eq!(
+        keys(&store).await,
+        ["originals/cat.jpg", "thumbnails/default/cat.jpg"]
+    );
+
+    // Credentials are checked as on the server.
+    let resp = handle(
+        &app,
+        event(http_event(
+            "PUT",
+            "/images/dog.jpg",
+            "",
+            Some(&photo()),
+            None,
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 401, "{resp}");
+
+    // Over the synchronous payload limit: a 413 that names the presigned-upload route.
+    let big = vec![0xFFu8; 6 * 1024 * 1024 + 1];
+    let resp = handle(
+        &app,
+        event(http_event(
+            "PUT",
+            "/images/big.jpg",
+            "",
+            Some(&big),
+            Some("key-1"),
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 413, "{resp}");
+    let msg: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
+    assert_eq!(msg["error"], "body_too_large");
+    assert!(
+        msg["message"].as_str().unwrap().contains("POST /uploads/"),
+        "{msg}"
+    );
+
+    // The large-file path: a presigned PUT straight to S3, then the S3 event does the rest.
+    let resp = handle(
+        &app,
+        event(http_event(
+            "POST",
+            "/uploads/big/pano.jpg",
+            "",
+            None,
+            Some("key-1"),
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let presigned: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
+    let url = presigned["url"].as_str().unwrap().to_string();
+    let status = tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new()
+            .put(url)
+            .body(photo())
+            .send()
+            .unwrap()
+            .status()
+    })
+    .await
+    .unwrap();
+    assert!(status.is_success());
+    let out = handle(
+        &app,
+        event(s3_event(&[(
+            "ObjectCreated:Put",
+            &b,
+            "originals/big/pano.jpg",
+        )])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["processed"], json!(["originals/big/pano.jpg"]), "{out}");
+
+    // Reads of stored thumbnails.
+    let resp = handle(
+        &app,
+        event(http_event(
+            "GET",
+            "/thumbnails/big/pano.jpg",
+            "",
+            None,
+            Some("key-1"),
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    assert_eq!(dims(&http_body(&resp)), (100, 100));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_is_off_without_credentials() {
+    let (store, q) = bucket("lambda-noauth").await;
+    let b = store.bucket().to_string();
+    let app = App::new(env(vec![
+        ("THUMBNAIL_SOURCE", format!("s3://{b}/o{q}")),
+        ("THUMBNAIL_DEST", format!("s3://{b}/t{q}")),
+    ]))
+    .await
+    .unwrap();
+    let resp = handle(
+        &app,
+        event(http_event(
+            "PUT",
+            "/images/cat.jpg",
+            "",
+            Some(&photo()),
+            None,
+        )),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp["statusCode"], 503, "{resp}");
+    let msg: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
+    assert!(
+        msg["message"]
+            .as_str()
+            .unwrap()
+            .contains("THUMBNAIL_API_KEYS")
+    );
+    assert!(keys(&store).await.is_empty());
+}
