@@ -21,19 +21,23 @@ if ! cargo lambda --version >/dev/null 2>&1; then
     echo "test.sh: installing cargo-lambda (pip install cargo-lambda)" >&2
     python3 -m pip install --quiet cargo-lambda
 fi
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(free_port)
-log=$(mktemp -t moto.XXXXXX.log)
-moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 100); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then break; fi
-    if ! kill -0 "$moto_pid" 2>/dev/null; then cat "$log" >&2; echo "test.sh: moto_server died" >&2; exit 1; fi
-    sleep 0.1
-done
-
-export THUMBNAIL_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+if [ -n "${THUMBNAIL_TEST_S3_ENDPOINT:-}" ]; then
+    # An S3-compatible server is already running (CI's service container): use it.
+    echo "test.sh: using the S3 server at $THUMBNAIL_TEST_S3_ENDPOINT" >&2
+else
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+    port=$(free_port)
+    log=$(mktemp -t moto.XXXXXX.log)
+    moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+    moto_pid=$!
+    trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$log"' EXIT
+    for _ in $(seq 100); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/" 2>/dev/null; then break; fi
+        if ! kill -0 "$moto_pid" 2>/dev/null; then cat "$log" >&2; echo "test.sh: moto_server died" >&2; exit 1; fi
+        sleep 0.1
+    done
+    export THUMBNAIL_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+fi
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 # Never reach for the real instance metadata service from tests.
 export AWS_EC2_METADATA_DISABLED=true

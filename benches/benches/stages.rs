@@ -25,7 +25,7 @@ fn bench(c: &mut Criterion) {
         let decoded = stages::decode(data, &info, &specs, &limits()).expect("decode");
         let scale = decoded.scale;
         let upright = stages::normalise(decoded.clone(), &info, &specs);
-        let pixels = stages::resize(&upright, &spec).expect("resize");
+        let pixels = stages::resize(&upright, info.upright_size(), &spec).expect("resize");
 
         let mut g = c.benchmark_group(input.name);
         g.sample_size(20);
@@ -39,7 +39,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| stages::normalise(black_box(decoded.clone()), &info, &specs))
         });
         g.bench_function("resize", |b| {
-            b.iter(|| stages::resize(black_box(&upright), &spec))
+            b.iter(|| stages::resize(black_box(&upright), info.upright_size(), &spec))
         });
         g.bench_function("encode", |b| {
             b.iter(|| stages::encode(black_box(&pixels), &spec))

@@ -6,18 +6,7 @@ use std::path::PathBuf;
 use thumbnail_core::{Fit, Limits, ThumbnailSpec};
 
 /// The shared corpus; a missing corpus is an error, not a skipped benchmark.
-pub fn corpus() -> PathBuf {
-    let dir = std::env::var_os("THUMBNAIL_CORPUS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("MANIFEST.tsv").is_file(),
-        "the image corpus is missing at {} (set THUMBNAIL_CORPUS)",
-        dir.display()
-    );
-    dir
-}
+pub use thumbnail_testkit::corpus;
 
 /// A named input.
 pub struct Input {

@@ -8,10 +8,13 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+#[cfg(feature = "s3")]
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+#[cfg(feature = "s3")]
 use thumbnail_storage::{S3Config, S3Store, Timeouts};
 
+#[cfg(feature = "s3")]
 /// How to provide the S3 server when it is missing.
 pub const HOW: &str = "start one with scripts/test.sh, or by hand: \
     `pip install moto flask flask-cors && moto_server -H 127.0.0.1 -p 5000`, then \
@@ -45,6 +48,7 @@ pub fn corpus_file(rel: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
 }
 
+#[cfg(feature = "s3")]
 /// The S3-compatible server's endpoint. Missing is a failure, not a skip.
 pub fn s3_endpoint() -> String {
     let endpoint = std::env::var("THUMBNAIL_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
@@ -56,6 +60,7 @@ pub fn s3_endpoint() -> String {
     endpoint
 }
 
+#[cfg(feature = "s3")]
 /// A fresh bucket name for each use, so tests running in parallel never share one.
 pub fn unique_bucket(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -66,6 +71,7 @@ pub fn unique_bucket(tag: &str) -> String {
     )
 }
 
+#[cfg(feature = "s3")]
 /// A store on a new bucket of the server at `endpoint` (the bucket is created here).
 pub async fn s3_store_at(endpoint: &str, tag: &str, prefix: &str, timeouts: Timeouts) -> S3Store {
     let bucket = unique_bucket(tag);
@@ -89,6 +95,7 @@ pub async fn s3_store_at(endpoint: &str, tag: &str, prefix: &str, timeouts: Time
     store
 }
 
+#[cfg(feature = "s3")]
 /// A store on a new bucket of the test server.
 pub async fn s3_store(tag: &str, prefix: &str, timeouts: Timeouts) -> S3Store {
     s3_store_at(&s3_endpoint(), tag, prefix, timeouts).await

@@ -25,6 +25,28 @@ pub(crate) struct Plan {
     pub offset: (u32, u32),
 }
 
+impl Plan {
+    /// The same plan on a copy of the source shrunk from `original` to `actual` pixels: only
+    /// the crop moves into the smaller image's coordinates (kept inside it).
+    pub fn on(self, actual: (u32, u32), original: (u32, u32)) -> Plan {
+        if actual == original {
+            return self;
+        }
+        let sx = f64::from(actual.0) / f64::from(original.0.max(1));
+        let sy = f64::from(actual.1) / f64::from(original.1.max(1));
+        let (aw, ah) = (f64::from(actual.0), f64::from(actual.1));
+        let left = (self.crop.left * sx).min(aw);
+        let top = (self.crop.top * sy).min(ah);
+        let crop = Region {
+            left,
+            top,
+            width: (self.crop.width * sx).min(aw - left).max(f64::MIN_POSITIVE),
+            height: (self.crop.height * sy).min(ah - top).max(f64::MIN_POSITIVE),
+        };
+        Plan { crop, ..self }
+    }
+}
+
 /// Output pixels per source pixel, the largest over both axes.
 ///
 /// The decoder may shrink the source by up to `1 / (2 * scale)` and still leave the final filter
@@ -246,6 +268,19 @@ mod tests {
         assert_eq!((p.resized, p.canvas), ((40, 30), (40, 30)));
         let p = plan((1000, 1), &spec(100, 100, Fit::Inside), None);
         assert_eq!(p.canvas, (100, 1));
+    }
+
+    #[test]
+    fn output_sizes_come_from_the_original_not_the_shrunk_copy() {
+        // A 658x217 source decoded at 1/108 is about 6x2: planning on that would give 5x2.
+        let s = spec(13, 2, Fit::Inside);
+        let p = plan((658, 217), &s, None).on((6, 2), (658, 217));
+        assert_eq!(p.canvas, (6, 2));
+        assert!(p.crop.left + p.crop.width <= 6.0 + 1e-9);
+        assert!(p.crop.top + p.crop.height <= 2.0 + 1e-9);
+        let p = plan((4000, 3000), &spec(100, 100, Fit::Cover), None).on((400, 300), (4000, 3000));
+        assert_eq!(p.canvas, (100, 100));
+        assert!((p.crop.left - 50.0).abs() < 1e-9 && (p.crop.width - 300.0).abs() < 1e-9);
     }
 
     #[test]

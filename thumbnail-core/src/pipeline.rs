@@ -67,7 +67,7 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
     specs
         .iter()
         .map(|spec| {
-            let ready = stages::resize(&upright, spec)?;
+            let ready = stages::resize(&upright, info.upright_size(), spec)?;
             Ok(Thumbnail {
                 bytes: stages::encode(&ready, spec)?,
                 width: ready.width(),

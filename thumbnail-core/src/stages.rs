@@ -16,7 +16,7 @@
 //! let info = thumbnail_core::probe(&bmp)?;
 //! let decoded = stages::decode(&bmp, &info, &specs, &Limits::default())?;
 //! let upright = stages::normalise(decoded, &info, &specs);
-//! let pixels = stages::resize(&upright, &specs[0])?;
+//! let pixels = stages::resize(&upright, info.upright_size(), &specs[0])?;
 //! let jpeg = stages::encode(&pixels, &specs[0])?;
 //! assert!(jpeg.starts_with(&[0xFF, 0xD8]));
 //! # Ok::<(), thumbnail_core::Error>(())
@@ -89,10 +89,14 @@ pub fn to_srgb(bitmap: Bitmap, icc: Option<&[u8]>) -> Bitmap {
 
 /// Crops, resamples (Lanczos3), pads and flattens an upright sRGB image for one spec: the
 /// pixels that [`encode`] writes.
-pub fn resize(upright: &Bitmap, spec: &ThumbnailSpec) -> Result<Bitmap> {
-    let size = (upright.width(), upright.height());
+///
+/// `original` is the upright size of the source before any shrinking on load: sizes and crops
+/// are planned on it, so the output does not depend on how far the decoder reduced (a 658x217
+/// image fitted inside 13x2 is 6x2 however it was decoded).
+pub fn resize(upright: &Bitmap, original: (u32, u32), spec: &ThumbnailSpec) -> Result<Bitmap> {
     let anchor = geometry::entropy_anchor(upright, spec);
-    let plan = geometry::plan(size, spec, anchor);
+    let plan = geometry::plan(original, spec, anchor);
+    let plan = plan.on((upright.width(), upright.height()), original);
     let resized = resample::resize(upright, plan.crop, plan.resized.0, plan.resized.1)?;
     let composed = if spec.fit == Fit::Contain && plan.resized != plan.canvas {
         resample::place(&resized, plan.canvas, plan.offset, spec.background)

@@ -44,7 +44,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -138,14 +138,19 @@ impl AppState {
 
 /// The API's router.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
+    // Everything that touches images needs credentials (when any are configured); health and
+    // metrics do not, so load balancers and scrapers can reach them.
+    let images = Router::new()
         .route("/images/{*key}", put(put_image).get(get_image))
         .route("/thumbnails/{*path}", get(get_thumbnail))
         .route("/thumbnail", post(post_thumbnail))
         .route("/uploads/{*key}", post(post_upload))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize));
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .merge(images)
         .fallback(|| async { ApiError::not_found("route") })
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -198,6 +203,15 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     s.0.metrics.request(&route, status, seconds);
     tracing::info!(route, status, ms = seconds * 1000.0, "request");
     resp
+}
+
+/// Checks credentials before a handler runs: GET and HEAD are reads (public when configured
+/// so), anything else a write.
+async fn authorize(State(s): State<AppState>, req: Request, next: Next) -> Handler {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    s.0.auth
+        .check(req.method(), req.uri(), req.headers(), read)?;
+    Ok(next.run(req).await)
 }
 
 fn fail(e: impl Into<ApiError>) -> ApiError {
@@ -376,14 +390,9 @@ async fn put_image(
     State(s): State<AppState>,
     Path(raw): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Handler {
-    s.0.auth
-        .check(&method, &uri, &headers, false)
-        .map_err(fail)?;
     let key = key(&raw)?;
     s.0.thumbnailer.check_source(&key).map_err(fail)?;
     let default =
@@ -501,13 +510,8 @@ fn serve_bytes(
 async fn get_image(
     State(s): State<AppState>,
     Path(raw): Path<String>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
 ) -> Handler {
-    s.0.auth
-        .check(&method, &uri, &headers, true)
-        .map_err(fail)?;
     let key = key(&raw)?;
     let obj =
         s.0.originals
@@ -527,13 +531,8 @@ async fn get_image(
 async fn get_thumbnail(
     State(s): State<AppState>,
     Path(path): Path<String>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
 ) -> Handler {
-    s.0.auth
-        .check(&method, &uri, &headers, true)
-        .map_err(fail)?;
     let t = &s.0.thumbnailer;
     let (first, rest) = path.split_once('/').unwrap_or(("", path.as_str()));
     let max = t.limits.max_input_bytes;
@@ -606,14 +605,9 @@ async fn thumbnail_of(
 async fn post_thumbnail(
     State(s): State<AppState>,
     Query(q): Query<BTreeMap<String, String>>,
-    method: Method,
-    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Handler {
-    s.0.auth
-        .check(&method, &uri, &headers, false)
-        .map_err(fail)?;
     let default =
         s.0.thumbnailer
             .presets
@@ -657,13 +651,7 @@ async fn post_upload(
     State(s): State<AppState>,
     Path(raw): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
 ) -> Handler {
-    s.0.auth
-        .check(&method, &uri, &headers, false)
-        .map_err(fail)?;
     let key = key(&raw)?;
     s.0.thumbnailer.check_source(&key).map_err(fail)?;
     let content_type = q.get("content_type").map(String::as_str);

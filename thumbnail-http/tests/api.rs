@@ -105,6 +105,28 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    async fn put(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.http
+            .put(self.url(path))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 fn photo() -> Vec<u8> {
@@ -160,12 +182,8 @@ async fn upload_and_read_back(kind: Kind) {
     let s = Setup::new(kind).start().await;
     let original = photo();
     let resp = s
-        .http
-        .put(s.url("/images/trips/red%20flower.jpg"))
-        .body(original.clone())
-        .send()
-        .await
-        .unwrap();
+        .put("/images/trips/red%20flower.jpg", original.clone())
+        .await;
     assert_eq!(resp.status(), StatusCode::CREATED, "{kind:?}");
     assert_eq!(header(&resp, "content-type"), "image/jpeg");
     assert_eq!(header(&resp, "location"), "/images/trips/red%20flower.jpg");
@@ -193,21 +211,11 @@ async fn upload_and_read_back(kind: Kind) {
     assert_eq!(stored_thumb.bytes, thumb);
 
     // GET the original and the thumbnail, with validators.
-    let resp = s
-        .http
-        .get(s.url("/images/trips/red%20flower.jpg"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/images/trips/red%20flower.jpg").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(header(&resp, "content-type"), "image/jpeg");
     assert_eq!(resp.bytes().await.unwrap(), Bytes::from(original));
-    let resp = s
-        .http
-        .get(s.url("/thumbnails/trips/red%20flower.jpg"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/thumbnails/trips/red%20flower.jpg").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(header(&resp, "etag"), etag, "same bytes, same ETag");
     assert!(header(&resp, "cache-control").contains("max-age"));
@@ -232,14 +240,9 @@ async fn upload_and_read_back(kind: Kind) {
     assert_eq!(resp.status(), StatusCode::OK);
 
     // Missing things are JSON 404s.
-    let resp = s.http.get(s.url("/images/nope.jpg")).send().await.unwrap();
+    let resp = s.get("/images/nope.jpg").await;
     json_error(resp, StatusCode::NOT_FOUND, "not_found").await;
-    let resp = s
-        .http
-        .get(s.url("/thumbnails/nope.jpg"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/thumbnails/nope.jpg").await;
     json_error(resp, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -266,12 +269,11 @@ async fn presets_overrides_and_lazy_thumbnails() {
 
     // PUT makes every preset; the query picks an extra size, answered and stored too.
     let resp = s
-        .http
-        .put(s.url("/images/a.png?size=120x80&format=webp&quality=70"))
-        .body(png_alpha())
-        .send()
-        .await
-        .unwrap();
+        .put(
+            "/images/a.png?size=120x80&format=webp&quality=70",
+            png_alpha(),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(header(&resp, "content-type"), "image/webp");
     let extra_key = header(&resp, "x-thumbnail-key").to_string();
@@ -280,23 +282,13 @@ async fn presets_overrides_and_lazy_thumbnails() {
         dims(&resp.bytes().await.unwrap()),
         (120, 80, InputFormat::WebP)
     );
-    let resp = s
-        .http
-        .get(s.url(&format!("/thumbnails/{extra_key}")))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get(&format!("/thumbnails/{extra_key}")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
         (120, 80, InputFormat::WebP)
     );
-    let resp = s
-        .http
-        .get(s.url("/thumbnails/small/a.png"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/thumbnails/small/a.png").await;
     assert_eq!(header(&resp, "content-type"), "image/png");
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
@@ -311,12 +303,7 @@ async fn presets_overrides_and_lazy_thumbnails() {
         .unwrap();
     let small = Key::new("small/later/b.jpg").unwrap();
     assert!(!s.thumbs.exists(&small).await.unwrap());
-    let resp = s
-        .http
-        .get(s.url("/thumbnails/small/later/b.jpg"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/thumbnails/small/later/b.jpg").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
@@ -326,12 +313,7 @@ async fn presets_overrides_and_lazy_thumbnails() {
         s.thumbs.exists(&small).await.unwrap(),
         "made and stored on the way"
     );
-    let resp = s
-        .http
-        .get(s.url("/thumbnails/later/b.jpg"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/thumbnails/later/b.jpg").await;
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
         (100, 100, InputFormat::Jpeg)
@@ -341,13 +323,7 @@ async fn presets_overrides_and_lazy_thumbnails() {
 #[tokio::test(flavor = "multi_thread")]
 async fn stateless_thumbnail_stores_nothing() {
     let s = Setup::new(Kind::Memory).start().await;
-    let resp = s
-        .http
-        .post(s.url("/thumbnail"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.post("/thumbnail", photo()).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(header(&resp, "content-type"), "image/jpeg");
     assert!(header(&resp, "etag").starts_with('"'));
@@ -356,12 +332,8 @@ async fn stateless_thumbnail_stores_nothing() {
         (100, 100, InputFormat::Jpeg)
     );
     let resp = s
-        .http
-        .post(s.url("/thumbnail?size=32x200&fit=fill&format=png"))
-        .body(png_alpha())
-        .send()
-        .await
-        .unwrap();
+        .post("/thumbnail?size=32x200&fit=fill&format=png", png_alpha())
+        .await;
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
         (32, 200, InputFormat::Png)
@@ -467,10 +439,10 @@ async fn bad_requests_are_json_4xx() {
         "/images/a//b.jpg",
         "/images/a/%2E%2E%2Fb.jpg",
     ] {
-        let resp = s.http.put(s.url(bad)).body(photo()).send().await.unwrap();
+        let resp = s.put(bad, photo()).await;
         json_error(resp, StatusCode::BAD_REQUEST, "invalid_key").await;
     }
-    let resp = s.http.get(s.url("/nothing/here")).send().await.unwrap();
+    let resp = s.get("/nothing/here").await;
     json_error(resp, StatusCode::NOT_FOUND, "not_found").await;
     // Nothing was stored by any failed upload.
     assert!(s.originals.list("").await.unwrap().is_empty());
@@ -526,12 +498,8 @@ async fn slow_clients_and_deadlines() {
         Some((Ok::<_, std::io::Error>(Bytes::from(c)), it))
     });
     let resp = s
-        .http
-        .put(s.url("/images/trickle.jpg"))
-        .body(reqwest::Body::wrap_stream(stream))
-        .send()
-        .await
-        .unwrap();
+        .put("/images/trickle.jpg", reqwest::Body::wrap_stream(stream))
+        .await;
     json_error(resp, StatusCode::GATEWAY_TIMEOUT, "timeout").await;
     assert!(
         s.originals.list("").await.unwrap().is_empty(),
@@ -539,13 +507,7 @@ async fn slow_clients_and_deadlines() {
     );
 
     // The server is fine afterwards.
-    let resp = s
-        .http
-        .put(s.url("/images/ok.jpg"))
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.put("/images/ok.jpg", data.clone()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
 }
 
@@ -562,28 +524,14 @@ async fn overload_is_503_with_retry_after() {
     // One job holds the only slot while its body arrives slowly; one more waits in the queue.
     let hold = |s: Arc<Server>, key: &'static str| {
         let body = slow_body(head.to_vec(), Duration::from_millis(1500), tail.to_vec());
-        tokio::spawn(async move {
-            s.http
-                .put(s.url(&format!("/images/{key}")))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
+        tokio::spawn(async move { s.put(&format!("/images/{key}"), body).await.status() })
     };
     let first = hold(s.clone(), "first.jpg");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let queued = hold(s.clone(), "queued.jpg");
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let resp = s
-        .http
-        .post(s.url("/thumbnail"))
-        .body(data.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.post("/thumbnail", data.clone()).await;
     assert_eq!(header(&resp, "retry-after"), "1");
     json_error(resp, StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
 
@@ -591,15 +539,7 @@ async fn overload_is_503_with_retry_after() {
     assert_eq!(first.await.unwrap(), StatusCode::CREATED);
     assert_eq!(queued.await.unwrap(), StatusCode::CREATED);
 
-    let metrics = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("thumbnail_rejections_total{reason=\"overloaded\"} 1"),
         "{metrics}"
@@ -609,36 +549,16 @@ async fn overload_is_503_with_retry_after() {
 #[tokio::test(flavor = "multi_thread")]
 async fn health_readiness_and_metrics() {
     let s = Setup::new(Kind::S3).start().await;
-    let resp = s.http.get(s.url("/healthz")).send().await.unwrap();
+    let resp = s.get("/healthz").await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = s.http.get(s.url("/readyz")).send().await.unwrap();
+    let resp = s.get("/readyz").await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = s
-        .http
-        .put(s.url("/images/m.jpg"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.put("/images/m.jpg", photo()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let resp = s
-        .http
-        .post(s.url("/thumbnail?size=0x0"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.post("/thumbnail?size=0x0", photo()).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 
-    let text = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.get("/metrics").await.text().await.unwrap();
     for want in [
         "thumbnail_requests_total{route=\"/images/{*key}\",status=\"201\"} 1",
         "thumbnail_requests_total{route=\"/thumbnail\",status=\"400\"} 1",
@@ -667,31 +587,25 @@ async fn storage_down_is_503_and_not_ready() {
         operation: Duration::from_secs(2),
         attempts: 1,
     };
-    let dead: Arc<dyn Store> = Arc::new(
+    let dead = |bucket: &str| {
         S3Store::new(S3Config {
-            bucket: "gone".into(),
+            bucket: bucket.into(),
             prefix: String::new(),
             region: Some("us-east-1".into()),
             endpoint: Some(format!("http://127.0.0.1:{port}")),
             path_style: true,
             timeouts,
         })
-        .await
-        .unwrap(),
-    );
-    let s = serve(dead.clone(), dead, None, Setup::new(Kind::S3)).await;
-    let resp = s.http.get(s.url("/readyz")).send().await.unwrap();
+    };
+    let originals: Arc<dyn Store> = Arc::new(dead("gone").await.unwrap());
+    let thumbs: Arc<dyn Store> = Arc::new(dead("gone-too").await.unwrap());
+    let s = serve(originals, thumbs, None, Setup::new(Kind::S3)).await;
+    let resp = s.get("/readyz").await;
     json_error(resp, StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable").await;
-    let resp = s
-        .http
-        .put(s.url("/images/x.jpg"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.put("/images/x.jpg", photo()).await;
     assert!(resp.headers().contains_key("retry-after"));
     json_error(resp, StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable").await;
-    let resp = s.http.get(s.url("/healthz")).send().await.unwrap();
+    let resp = s.get("/healthz").await;
     assert_eq!(resp.status(), StatusCode::OK, "alive, just not ready");
 }
 
@@ -732,15 +646,9 @@ async fn api_keys_guard_writes_and_private_reads() {
     );
 
     // Reads are private unless the server says otherwise.
-    let resp = s.http.get(s.url("/thumbnails/p.jpg")).send().await.unwrap();
+    let resp = s.get("/thumbnails/p.jpg").await;
     json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    let resp = s
-        .http
-        .post(s.url("/thumbnail"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.post("/thumbnail", photo()).await;
     json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let resp = s
         .http
@@ -751,7 +659,7 @@ async fn api_keys_guard_writes_and_private_reads() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     // Health needs no key (load balancers call it).
-    let resp = s.http.get(s.url("/healthz")).send().await.unwrap();
+    let resp = s.get("/healthz").await;
     assert_eq!(resp.status(), StatusCode::OK);
 
     let mut public = Setup::new(Kind::Memory);
@@ -767,15 +675,9 @@ async fn api_keys_guard_writes_and_private_reads() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let resp = s.http.get(s.url("/thumbnails/p.jpg")).send().await.unwrap();
+    let resp = s.get("/thumbnails/p.jpg").await;
     assert_eq!(resp.status(), StatusCode::OK, "public reads");
-    let resp = s
-        .http
-        .put(s.url("/images/q.jpg"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.put("/images/q.jpg", photo()).await;
     json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
@@ -788,7 +690,7 @@ async fn signed_urls_expire_and_resist_tampering() {
     let later = unix_now() + 600;
 
     let put = sign(key, &Method::PUT, "/images/s.jpg", "size=50x50", later);
-    let resp = s.http.put(s.url(&put)).body(photo()).send().await.unwrap();
+    let resp = s.put(&put, photo()).await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
@@ -796,7 +698,7 @@ async fn signed_urls_expire_and_resist_tampering() {
     );
 
     let get = sign(key, &Method::GET, "/thumbnails/s.jpg", "", later);
-    let resp = s.http.get(s.url(&get)).send().await.unwrap();
+    let resp = s.get(&get).await;
     assert_eq!(resp.status(), StatusCode::OK);
 
     let tampered = [
@@ -810,30 +712,24 @@ async fn signed_urls_expire_and_resist_tampering() {
         put.replace("&signature=", "&signature=zz"),
     ];
     for url in tampered {
-        let resp = s.http.put(s.url(&url)).body(photo()).send().await.unwrap();
+        let resp = s.put(&url, photo()).await;
         json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     }
     // A GET signature does not allow a PUT.
     let as_put = sign(key, &Method::GET, "/images/s.jpg", "", later);
-    let resp = s
-        .http
-        .put(s.url(&as_put))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.put(&as_put, photo()).await;
     json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     // Expired.
     let old = sign(key, &Method::GET, "/thumbnails/s.jpg", "", unix_now() - 1);
-    let resp = s.http.get(s.url(&old)).send().await.unwrap();
+    let resp = s.get(&old).await;
     let v = json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     assert!(v["message"].as_str().unwrap().contains("expired"));
     // Signed with another key.
     let other = sign(b"another", &Method::GET, "/thumbnails/s.jpg", "", later);
-    let resp = s.http.get(s.url(&other)).send().await.unwrap();
+    let resp = s.get(&other).await;
     json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
     // No credentials at all.
-    let resp = s.http.get(s.url("/thumbnails/s.jpg")).send().await.unwrap();
+    let resp = s.get("/thumbnails/s.jpg").await;
     json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
@@ -865,12 +761,7 @@ async fn presigned_uploads_go_straight_to_s3() {
         .unwrap();
     assert_eq!(got.bytes, Bytes::from(photo()));
     // Its thumbnail is then made on first request.
-    let resp = s
-        .http
-        .get(s.url("/thumbnails/big/huge.jpg"))
-        .send()
-        .await
-        .unwrap();
+    let resp = s.get("/thumbnails/big/huge.jpg").await;
     assert_eq!(
         dims(&resp.bytes().await.unwrap()),
         (100, 100, InputFormat::Jpeg)
@@ -888,13 +779,7 @@ async fn a_413_names_the_upload_route_when_asked() {
     setup.config.max_body_bytes = 1000;
     setup.config.large_upload_hint = true;
     let s = setup.start().await;
-    let resp = s
-        .http
-        .put(s.url("/images/x.jpg"))
-        .body(photo())
-        .send()
-        .await
-        .unwrap();
+    let resp = s.put("/images/x.jpg", photo()).await;
     let v = json_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     assert!(v["message"].as_str().unwrap().contains("/uploads/"), "{v}");
 }

@@ -53,9 +53,13 @@ impl ObjectStoreBackend {
 
     /// An empty in-memory store (tests, and a server that must not touch the disk).
     pub fn memory() -> Self {
+        // Each memory store is a different place: its URL says which, so that comparing
+        // locations (own outputs, shared stores) never confuses two of them.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         ObjectStoreBackend {
             inner: Arc::new(object_store::memory::InMemory::new()),
-            url: "memory://".into(),
+            url: format!("memory://{id}"),
             keeps_attributes: true,
         }
     }

@@ -133,7 +133,12 @@ mod tests {
     #[tokio::test]
     async fn urls_pick_backends_or_say_why_not() {
         let t = Timeouts::default();
-        assert_eq!(open("memory://", &t).await.unwrap().url(), "memory://");
+        let (a, b) = (
+            open("memory://", &t).await.unwrap(),
+            open("memory://", &t).await.unwrap(),
+        );
+        assert!(a.url().starts_with("memory://"));
+        assert_ne!(a.url(), b.url(), "two memory stores are two places");
         let dir = tempfile::tempdir().unwrap();
         let local = open(dir.path().join("a").to_str().unwrap(), &t)
             .await

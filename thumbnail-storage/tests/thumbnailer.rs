@@ -89,6 +89,18 @@ async fn own_outputs_are_refused(kind: Kind) {
     // A folder merely starting with the same letters is not the prefix.
     t.check_source(&Key::new("thumbnailsx/a.jpg").unwrap())
         .unwrap();
+    // Thumbnails at the root of a store of their own: no original is one of them.
+    let mut separate = Thumbnailer::new(
+        f.store.clone(),
+        std::sync::Arc::new(thumbnail_storage::ObjectStoreBackend::memory()),
+        presets(),
+    );
+    separate.prefix = String::new();
+    separate.check_source(&output).unwrap();
+    // At the root of the same store: everything would be an output, so everything is refused.
+    let mut same = Thumbnailer::new(f.store.clone(), f.store.clone(), presets());
+    same.prefix = String::new();
+    assert!(same.check_source(&Key::new("a.jpg").unwrap()).is_err());
 }
 
 async fn corrupt_originals_fail_for_good(kind: Kind) {

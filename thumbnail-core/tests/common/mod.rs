@@ -3,21 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// The shared corpus (`../shared/corpus` from the repository root, or `$THUMBNAIL_CORPUS`).
-///
-/// A missing corpus is a failure, not a skip: these tests exist to run on real images.
-pub fn corpus() -> PathBuf {
-    let dir = std::env::var_os("THUMBNAIL_CORPUS").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("MANIFEST.tsv").is_file(),
-        "the image corpus is missing at {} (set THUMBNAIL_CORPUS or check out ../shared)",
-        dir.display()
-    );
-    dir
-}
+/// The shared corpus; a missing corpus is a failure, not a skip.
+pub use thumbnail_testkit::corpus;
 
 /// Every file directly in `corpus()/sub`, sorted.
 pub fn files(sub: &str) -> Vec<PathBuf> {

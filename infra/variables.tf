@@ -1,0 +1,189 @@
+variable "name" {
+  description = "Prefix of every resource name (lowercase letters, digits and hyphens)."
+  type        = string
+  default     = "thumbnail"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must be 2-31 characters: lowercase letters, digits, hyphens, starting with a letter."
+  }
+}
+
+variable "lambda_zip" {
+  description = "Path of the function's zip, as built by `cargo lambda build --profile lambda --arm64 --output-format zip -p thumbnail-lambda` (target/lambda/bootstrap/bootstrap.zip)."
+  type        = string
+}
+
+variable "architecture" {
+  description = "CPU architecture the zip was built for: arm64 (cheaper per GB-second) or x86_64."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.architecture)
+    error_message = "architecture must be arm64 or x86_64."
+  }
+}
+
+variable "single_bucket" {
+  description = "Keep originals and thumbnails in one bucket under two prefixes, instead of two buckets."
+  type        = bool
+  default     = false
+}
+
+variable "originals_prefix" {
+  description = "Folder of the originals; only uploads under it trigger the function."
+  type        = string
+  default     = "uploads"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", var.originals_prefix))
+    error_message = "originals_prefix must be a non-empty folder path without leading or trailing slashes."
+  }
+}
+
+variable "thumbnails_prefix" {
+  description = "Folder of the thumbnails; it must differ from originals_prefix so thumbnails never trigger the function."
+  type        = string
+  default     = "thumbnails"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$", var.thumbnails_prefix))
+    error_message = "thumbnails_prefix must be a non-empty folder path without leading or trailing slashes."
+  }
+}
+
+variable "trigger_suffixes" {
+  description = "File name endings that trigger the function (one notification rule each); empty means any object under originals_prefix (the function reads the format from the bytes)."
+  type        = list(string)
+  default     = []
+}
+
+variable "presets" {
+  description = "Thumbnail presets, `name=WxH[,fit=..][,format=..][,quality=..]` separated by spaces; the first is the default."
+  type        = string
+  default     = "default=100x100"
+}
+
+variable "memory_mb" {
+  description = "Function memory in MB. A 50 MP JPEG peaks under 32 MB, so 128 works; more memory also buys more CPU."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_mb >= 128 && var.memory_mb <= 10240
+    error_message = "memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "timeout_seconds" {
+  description = "Function timeout in seconds (API Gateway gives up at 29 s)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.timeout_seconds >= 3 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds must be between 3 and 900."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Instances the function may run at once (it also bounds what a burst of uploads costs)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.reserved_concurrency >= 1
+    error_message = "reserved_concurrency must be at least 1."
+  }
+}
+
+variable "max_pixels" {
+  description = "Largest image accepted, in pixels (decompression-bomb guard)."
+  type        = number
+  default     = 100000000
+}
+
+variable "max_input_bytes" {
+  description = "Largest original accepted, in bytes."
+  type        = number
+  default     = 52428800
+}
+
+variable "http_frontend" {
+  description = "How the one-request HTTP API is exposed: api_gateway (HTTP API), function_url, or none (S3 trigger only)."
+  type        = string
+  default     = "api_gateway"
+
+  validation {
+    condition     = contains(["api_gateway", "function_url", "none"], var.http_frontend)
+    error_message = "http_frontend must be api_gateway, function_url or none."
+  }
+}
+
+variable "api_keys" {
+  description = "Bearer keys accepted by the HTTP API for writes (and reads unless public_reads). With neither keys nor signing_key, the function answers HTTP with 503."
+  type        = list(string)
+  default     = []
+  sensitive   = true
+}
+
+variable "signing_key" {
+  description = "Key for HMAC-signed URLs (`thumbnail sign`); empty disables them."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
+variable "public_reads" {
+  description = "Let GET requests (thumbnails, originals) through without credentials."
+  type        = bool
+  default     = false
+}
+
+variable "api_throttle_rate" {
+  description = "API Gateway steady-state requests per second."
+  type        = number
+  default     = 50
+}
+
+variable "api_throttle_burst" {
+  description = "API Gateway burst of requests."
+  type        = number
+  default     = 100
+}
+
+variable "versioning" {
+  description = "Keep previous versions of overwritten objects (noncurrent versions expire after noncurrent_version_days)."
+  type        = bool
+  default     = true
+}
+
+variable "noncurrent_version_days" {
+  description = "Days before a previous object version is deleted."
+  type        = number
+  default     = 30
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the function's and the API's logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete buckets that still hold objects (for test stacks)."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}
