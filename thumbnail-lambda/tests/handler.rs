@@ -259,16 +259,10 @@ async fn sqs_batches_of_s3_events() {
     assert_eq!(k, ["out/default/one.jpg", "out/default/two.jpg"]);
 }
 
-fn http_event(
-    method: &str,
-    path: &str,
-    query: &str,
-    body: Option<&[u8]>,
-    key: Option<&str>,
-) -> Value {
+fn http_event(method: &str, path: &str, body: Option<&[u8]>, key: Option<&str>) -> Value {
     let mut e = template("apigw-v2.json");
     e["rawPath"] = json!(path);
-    e["rawQueryString"] = json!(query);
+    e["rawQueryString"] = json!("");
     e["requestContext"]["http"]["method"] = json!(method);
     e["requestContext"]["http"]["path"] = json!(path);
     if let Some(k) = key {
@@ -286,6 +280,19 @@ fn http_event(
         }
     }
     e
+}
+
+/// One HTTP request through the handler, as API Gateway would deliver it.
+async fn http(
+    app: &App,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+    key: Option<&str>,
+) -> Value {
+    handle(app, event(http_event(method, path, body, key)))
+        .await
+        .unwrap()
 }
 
 fn http_body(resp: &Value) -> Vec<u8> {
@@ -310,18 +317,14 @@ async fn http_events_share_the_servers_router() {
     .unwrap();
 
     // Upload and answer in one request.
-    let resp = handle(
+    let resp = http(
         &app,
-        event(http_event(
-            "PUT",
-            "/images/cat.jpg",
-            "",
-            Some(&photo()),
-            Some("key-1"),
-        )),
+        "PUT",
+        "/images/cat.jpg",
+        Some(&photo()),
+        Some("key-1"),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(resp["statusCode"], 201, "{resp}");
     assert_eq!(resp["headers"]["content-type"], "image/jpeg");
     assert_eq!(resp["headers"]["x-thumbnail-key"], "default/cat.jpg");
@@ -332,34 +335,12 @@ async fn http_events_share_the_servers_router() {
     );
 
     // Credentials are checked as on the server.
-    let resp = handle(
-        &app,
-        event(http_event(
-            "PUT",
-            "/images/dog.jpg",
-            "",
-            Some(&photo()),
-            None,
-        )),
-    )
-    .await
-    .unwrap();
+    let resp = http(&app, "PUT", "/images/dog.jpg", Some(&photo()), None).await;
     assert_eq!(resp["statusCode"], 401, "{resp}");
 
     // Over the synchronous payload limit: a 413 that names the presigned-upload route.
     let big = vec![0xFFu8; 6 * 1024 * 1024 + 1];
-    let resp = handle(
-        &app,
-        event(http_event(
-            "PUT",
-            "/images/big.jpg",
-            "",
-            Some(&big),
-            Some("key-1"),
-        )),
-    )
-    .await
-    .unwrap();
+    let resp = http(&app, "PUT", "/images/big.jpg", Some(&big), Some("key-1")).await;
     assert_eq!(resp["statusCode"], 413, "{resp}");
     let msg: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
     assert_eq!(msg["error"], "body_too_large");
@@ -369,18 +350,7 @@ async fn http_events_share_the_servers_router() {
     );
 
     // The large-file path: a presigned PUT straight to S3, then the S3 event does the rest.
-    let resp = handle(
-        &app,
-        event(http_event(
-            "POST",
-            "/uploads/big/pano.jpg",
-            "",
-            None,
-            Some("key-1"),
-        )),
-    )
-    .await
-    .unwrap();
+    let resp = http(&app, "POST", "/uploads/big/pano.jpg", None, Some("key-1")).await;
     assert_eq!(resp["statusCode"], 200, "{resp}");
     let presigned: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
     let url = presigned["url"].as_str().unwrap().to_string();
@@ -408,18 +378,7 @@ async fn http_events_share_the_servers_router() {
     assert_eq!(out["processed"], json!(["originals/big/pano.jpg"]), "{out}");
 
     // Reads of stored thumbnails.
-    let resp = handle(
-        &app,
-        event(http_event(
-            "GET",
-            "/thumbnails/big/pano.jpg",
-            "",
-            None,
-            Some("key-1"),
-        )),
-    )
-    .await
-    .unwrap();
+    let resp = http(&app, "GET", "/thumbnails/big/pano.jpg", None, Some("key-1")).await;
     assert_eq!(resp["statusCode"], 200, "{resp}");
     assert_eq!(dims(&http_body(&resp)), (100, 100));
 }
@@ -434,18 +393,7 @@ async fn http_is_off_without_credentials() {
     ]))
     .await
     .unwrap();
-    let resp = handle(
-        &app,
-        event(http_event(
-            "PUT",
-            "/images/cat.jpg",
-            "",
-            Some(&photo()),
-            None,
-        )),
-    )
-    .await
-    .unwrap();
+    let resp = http(&app, "PUT", "/images/cat.jpg", Some(&photo()), None).await;
     assert_eq!(resp["statusCode"], 503, "{resp}");
     let msg: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
     assert!(
