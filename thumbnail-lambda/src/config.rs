@@ -8,9 +8,13 @@ use thumbnail_storage::{Preset, Timeouts, parse_presets};
 
 use crate::LambdaError;
 
-/// Lambda's synchronous invocation payload limit. A binary body arrives base64-encoded inside
-/// it, so the largest upload that fits is about three quarters of this.
+/// Lambda's synchronous invocation payload limit.
 pub const SYNC_PAYLOAD_LIMIT: u64 = 6 * 1024 * 1024;
+
+/// The largest raw body that can arrive inside that payload: API Gateway and function URLs
+/// deliver binary bodies base64-encoded (4 bytes for 3) next to the headers and request
+/// context (64 KiB left for them). Larger requests are refused by AWS before the function runs.
+pub const MAX_SYNC_BODY: u64 = (SYNC_PAYLOAD_LIMIT - 64 * 1024) / 4 * 3;
 
 /// Everything the function reads from its environment.
 #[derive(Debug, Clone)]
@@ -25,7 +29,8 @@ pub struct Config {
     pub presets: Vec<Preset>,
     /// `THUMBNAIL_MAX_INPUT_BYTES`, `THUMBNAIL_MAX_PIXELS`.
     pub limits: Limits,
-    /// `THUMBNAIL_MAX_BODY_BYTES` (default 6 MiB, the synchronous payload limit),
+    /// `THUMBNAIL_MAX_BODY_BYTES` (default [`MAX_SYNC_BODY`], what fits in the synchronous
+    /// payload limit),
     /// `THUMBNAIL_REQUEST_TIMEOUT_MS` (default 25 s, under API Gateway's 29 s),
     /// `THUMBNAIL_CACHE_CONTROL`, `THUMBNAIL_PRESIGN_EXPIRY_SECS`, `THUMBNAIL_MAX_DIMENSION`.
     pub http: HttpConfig,
@@ -55,7 +60,7 @@ impl Config {
     /// };
     /// let config = Config::from_lookup(env).unwrap();
     /// assert_eq!(config.presets[0].spec.width, 100);
-    /// assert_eq!(config.http.max_body_bytes, 6 * 1024 * 1024);
+    /// assert_eq!(config.http.max_body_bytes, thumbnail_lambda::MAX_SYNC_BODY);
     /// ```
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, LambdaError> {
         let bad = |var: &str, reason: String| LambdaError::Config {
@@ -94,7 +99,7 @@ impl Config {
         };
         let base = HttpConfig::default();
         let http = HttpConfig {
-            max_body_bytes: number("THUMBNAIL_MAX_BODY_BYTES", SYNC_PAYLOAD_LIMIT)?,
+            max_body_bytes: number("THUMBNAIL_MAX_BODY_BYTES", MAX_SYNC_BODY)?,
             max_dimension: u32::try_from(number(
                 "THUMBNAIL_MAX_DIMENSION",
                 base.max_dimension.into(),

@@ -11,8 +11,8 @@
 //! - **SQS events** whose messages are S3 events (S3 -> SQS -> Lambda): the same, with transient
 //!   failures reported per message as `batchItemFailures`.
 //! - **HTTP events** (API Gateway REST/HTTP APIs, ALB): the same axum router as `thumbnail
-//!   serve`, with the 6 MiB synchronous payload limit answered by a 413 that names the
-//!   presigned-upload route.
+//!   serve`; a body too large for Lambda's 6 MiB synchronous payload (base64 inside JSON) is
+//!   answered by a 413 that names the presigned-upload route.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), thumbnail_lambda::LambdaError> {
@@ -36,7 +36,7 @@ use thumbnail_http::{ApiError, AppState, router};
 use thumbnail_storage::{JobError, Key, StoreError, Thumbnailer, open};
 use tracing::{Instrument, error, info, warn};
 
-pub use crate::config::{Config, SYNC_PAYLOAD_LIMIT};
+pub use crate::config::{Config, MAX_SYNC_BODY, SYNC_PAYLOAD_LIMIT};
 
 /// The crate's errors; an `Err` from [`handle`] fails the invocation (and Lambda retries it).
 #[derive(Debug, thiserror::Error)]
