@@ -118,3 +118,64 @@ pub fn files_under(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// Counting the heap: a test binary that installs [`Counting`] as its global allocator can
+/// measure the peak of live heap bytes while some code runs.
+///
+/// ```no_run
+/// #[global_allocator]
+/// static ALLOCATOR: thumbnail_testkit::Counting = thumbnail_testkit::Counting;
+///
+/// let (v, peak) = thumbnail_testkit::peak_during(|| vec![0u8; 1 << 20]);
+/// assert!(peak >= 1 << 20 && v.len() == 1 << 20);
+/// ```
+pub struct Counting;
+
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::SeqCst;
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), SeqCst) + layout.size();
+            PEAK.fetch_max(now, SeqCst);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A measurement in progress: [`Measurement::peak`] is the largest heap growth since
+/// [`Measurement::start`]. Only meaningful when nothing else allocates meanwhile (see
+/// [`peak_during`] for tests running in parallel).
+pub struct Measurement {
+    base: usize,
+}
+
+impl Measurement {
+    pub fn start() -> Measurement {
+        let base = LIVE.load(std::sync::atomic::Ordering::SeqCst);
+        PEAK.store(base, std::sync::atomic::Ordering::SeqCst);
+        Measurement { base }
+    }
+
+    pub fn peak(&self) -> usize {
+        PEAK.load(std::sync::atomic::Ordering::SeqCst)
+            .saturating_sub(self.base)
+    }
+}
+
+/// Peak heap growth while `f` runs, one measurement at a time across the binary's threads.
+pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let m = Measurement::start();
+    let out = f();
+    (out, m.peak())
+}

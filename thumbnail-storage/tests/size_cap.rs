@@ -3,34 +3,13 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use bytes::Bytes;
 use common::{Kind, fixture};
 use thumbnail_storage::{Key, PutOptions, StoreError};
-
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let now = LIVE.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::SeqCst);
-    }
-}
+use thumbnail_testkit::Measurement;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: thumbnail_testkit::Counting = thumbnail_testkit::Counting;
 
 const OBJECT: usize = 60_000_000;
 const CAP: u64 = 50_000_000;
@@ -45,10 +24,9 @@ async fn a_60_mb_object_with_a_50_mb_cap_is_refused_unread() {
             .put(&key, body.clone(), &PutOptions::default())
             .await
             .unwrap();
-        let base = LIVE.load(Ordering::SeqCst);
-        PEAK.store(base, Ordering::SeqCst);
+        let measuring = Measurement::start();
         let result = f.store.get(&key, CAP).await;
-        let grew = PEAK.load(Ordering::SeqCst) - base;
+        let grew = measuring.peak();
         match result {
             Err(StoreError::TooLarge { size, limit, .. }) => {
                 assert_eq!((size, limit), (OBJECT as u64, CAP), "{kind:?}");
