@@ -9,6 +9,7 @@ use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 
+use crate::error::source_chain;
 use crate::{Key, Object, ObjectMeta, PutOptions, Store, StoreError, mime_from_extension};
 
 /// A store backed by any `object_store` implementation.
@@ -100,7 +101,7 @@ impl ObjectStoreBackend {
                 store,
             },
             other => {
-                let message = chain(&other);
+                let message = source_chain(&other);
                 let lower = message.to_ascii_lowercase();
                 if lower.contains("permission denied") || lower.contains("forbidden") {
                     StoreError::AccessDenied {
@@ -146,17 +147,6 @@ impl ObjectStoreBackend {
             .or_else(|| mime_from_extension(key.as_str()))
             .map(str::to_string)
     }
-}
-
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[async_trait]

@@ -14,6 +14,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use bytes::{Bytes, BytesMut};
 
+use crate::error::source_chain;
 use crate::{Key, Object, ObjectMeta, PresignedPut, PutOptions, Store, StoreError, Timeouts};
 
 /// Where and how to reach a bucket.
@@ -173,18 +174,6 @@ impl S3Store {
             },
         }
     }
-}
-
-/// An error and its causes on one line (the SDK's Display alone says "dispatch failure").
-fn source_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 fn to_system_time(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<SystemTime> {
