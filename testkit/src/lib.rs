@@ -101,6 +101,20 @@ pub async fn s3_store(tag: &str, prefix: &str, timeouts: Timeouts) -> S3Store {
     s3_store_at(&s3_endpoint(), tag, prefix, timeouts).await
 }
 
+/// Every key in a store, sorted.
+#[cfg(feature = "s3")]
+pub async fn keys(store: &dyn thumbnail_storage::Store) -> Vec<String> {
+    let mut v: Vec<String> = store
+        .list("")
+        .await
+        .unwrap_or_else(|e| panic!("listing {}: {e}", store.url()))
+        .into_iter()
+        .map(|o| o.key.as_str().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
 /// Every file under `dir`, relative, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {

@@ -799,14 +799,8 @@ async fn a_shared_store_keeps_its_thumbnail_folder_for_itself() {
     json_error(resp, StatusCode::CONFLICT, "reserved_key").await;
     let resp = s.post("/uploads/thumbnails/x.jpg", Vec::<u8>::new()).await;
     json_error(resp, StatusCode::CONFLICT, "reserved_key").await;
-    let mut keys: Vec<String> = s
-        .originals
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key.as_str().to_string())
-        .collect();
-    keys.sort();
-    assert_eq!(keys, ["a.jpg", "thumbnails/default/a.jpg"]);
+    assert_eq!(
+        thumbnail_testkit::keys(s.originals.as_ref()).await,
+        ["a.jpg", "thumbnails/default/a.jpg"]
+    );
 }

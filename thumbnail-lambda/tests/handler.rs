@@ -36,15 +36,7 @@ async fn put(store: &S3Store, key: &str, bytes: Vec<u8>) {
 }
 
 async fn keys(store: &S3Store) -> Vec<String> {
-    let mut v: Vec<String> = store
-        .list("")
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.key.as_str().to_string())
-        .collect();
-    v.sort();
-    v
+    thumbnail_testkit::keys(store).await
 }
 
 /// Originals and thumbnails in ONE bucket, the source being the whole bucket: the function's
