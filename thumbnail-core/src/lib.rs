@@ -64,6 +64,26 @@ pub fn probe(data: &[u8]) -> Result<ImageInfo> {
     decode::probe(data)
 }
 
+/// Probes `data` and refuses it when it is over `limits` (bytes, then pixels from the
+/// header): the check the pipeline makes before decoding, for callers that must decide
+/// before doing anything else with the bytes (storing them, say).
+///
+/// ```
+/// use thumbnail_core::{admit, ErrorKind, Limits};
+///
+/// let jpeg = b"\xFF\xD8\xFF\xC0\x00\x0B\x08\x00\x03\x00\x02\x01\x01\x11\x00\xFF\xD9";
+/// assert_eq!(admit(jpeg, &Limits::default())?.width, 2);
+/// let tiny = Limits { max_pixels: 5, ..Limits::default() };
+/// assert_eq!(admit(jpeg, &tiny).unwrap_err().kind(), ErrorKind::TooManyPixels);
+/// # Ok::<(), thumbnail_core::Error>(())
+/// ```
+pub fn admit(data: &[u8], limits: &Limits) -> Result<ImageInfo> {
+    limits.check_input(data.len())?;
+    let info = decode::probe(data)?;
+    limits.check_pixels(info.width, info.height)?;
+    Ok(info)
+}
+
 /// Makes one thumbnail. See [`thumbnails`] for several sizes from one decode.
 pub fn thumbnail(data: &[u8], spec: &ThumbnailSpec, limits: &Limits) -> Result<Thumbnail> {
     let mut v = pipeline::run(data, std::slice::from_ref(spec), limits)?;

@@ -1,7 +1,6 @@
 //! The one pipeline: probe, refuse, decode (shrinking on load), reduce, colour, orient, and
 //! for each spec resize, compose and encode.
 
-use crate::decode;
 use crate::error::Result;
 use crate::geometry;
 use crate::spec::{Limits, OutputFormat, ThumbnailSpec};
@@ -53,12 +52,12 @@ pub(crate) fn max_reduction(upright: (u32, u32), specs: &[ThumbnailSpec], margin
 }
 
 pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Vec<Thumbnail>> {
+    // An oversized input is refused before anything else is looked at, even a bad spec.
     limits.check_input(data.len())?;
     for s in specs {
         s.validate()?;
     }
-    let info = decode::probe(data)?;
-    limits.check_pixels(info.width, info.height)?;
+    let info = crate::admit(data, limits)?;
     if specs.is_empty() {
         return Ok(Vec::new());
     }

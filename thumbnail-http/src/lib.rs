@@ -50,7 +50,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
-use thumbnail_core::{ThumbnailSpec, probe};
+use thumbnail_core::ThumbnailSpec;
 use thumbnail_storage::{Key, Preset, PutOptions, Store, StoreError, Thumbnailer};
 
 pub use crate::auth::{Auth, sign};
@@ -352,28 +352,6 @@ fn invalid(msg: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_spec", msg)
 }
 
-/// Checks that the bytes are an image we will take, before anything is stored.
-fn admit(s: &AppState, bytes: &[u8]) -> Result<thumbnail_core::ImageInfo, ApiError> {
-    let limits = s.0.thumbnailer.limits;
-    if bytes.len() as u64 > limits.max_input_bytes {
-        return Err(fail(thumbnail_core::Error::InputTooLarge {
-            size: bytes.len() as u64,
-            limit: limits.max_input_bytes,
-        }));
-    }
-    let info = probe(bytes).map_err(fail)?;
-    let pixels = u64::from(info.width) * u64::from(info.height);
-    if pixels > limits.max_pixels {
-        return Err(fail(thumbnail_core::Error::TooManyPixels {
-            width: info.width,
-            height: info.height,
-            pixels,
-            limit: limits.max_pixels,
-        }));
-    }
-    Ok(info)
-}
-
 fn etag(bytes: &[u8]) -> String {
     format!("\"{}\"", &hex::encode(Sha256::digest(bytes))[..32])
 }
@@ -405,7 +383,7 @@ async fn put_image(
     let start = Instant::now();
     let bytes = read_body(&s, &headers, body).await?;
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
-    let info = admit(&s, &bytes)?;
+    let info = thumbnail_core::admit(&bytes, &s.0.thumbnailer.limits).map_err(fail)?;
     let start = Instant::now();
     let options = PutOptions {
         content_type: Some(info.format.mime().to_string()),
@@ -618,7 +596,7 @@ async fn post_thumbnail(
     let start = Instant::now();
     let bytes = read_body(&s, &headers, body).await?;
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
-    admit(&s, &bytes)?;
+    thumbnail_core::admit(&bytes, &s.0.thumbnailer.limits).map_err(fail)?;
     let limits = s.0.thumbnailer.limits;
     let start = Instant::now();
     let thumb =

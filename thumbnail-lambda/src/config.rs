@@ -156,30 +156,9 @@ impl Config {
     }
 }
 
-/// The bucket and prefix of an `s3://bucket/prefix?options` URL.
-pub(crate) fn bucket_and_prefix(url: &str) -> Option<(String, String)> {
-    let rest = url.strip_prefix("s3://")?;
-    let rest = rest.split_once('?').map_or(rest, |(path, _)| path);
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    (!bucket.is_empty()).then(|| (bucket.to_string(), prefix.trim_matches('/').to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn s3_urls() {
-        assert_eq!(
-            bucket_and_prefix("s3://b/up/loads/?endpoint=http://x"),
-            Some(("b".into(), "up/loads".into()))
-        );
-        assert_eq!(
-            bucket_and_prefix("s3://b"),
-            Some(("b".into(), String::new()))
-        );
-        assert_eq!(bucket_and_prefix("file:///tmp"), None);
-    }
 
     #[test]
     fn bad_values_name_the_variable() {

@@ -57,9 +57,6 @@ pub enum LambdaError {
 /// What the function holds between invocations: the stores, the presets, the router.
 pub struct App {
     pub thumbnailer: Thumbnailer,
-    /// Source bucket and prefix, to tell which event records are ours.
-    source_bucket: String,
-    source_prefix: String,
     router: Router,
 }
 
@@ -73,8 +70,6 @@ impl App {
         };
         let source = open_url(config.source.clone()).await?;
         let dest = open_url(config.dest.clone()).await?;
-        let (source_bucket, source_prefix) =
-            config::bucket_and_prefix(&config.source).unwrap_or_default();
         let mut thumbnailer = Thumbnailer::new(source.clone(), dest, config.presets.clone());
         thumbnailer.limits = config.limits;
         // The destination URL carries the prefix: keys are {dest prefix}/{preset}/{key}.
@@ -108,8 +103,6 @@ impl App {
         };
         Ok(App {
             thumbnailer,
-            source_bucket,
-            source_prefix,
             router,
         })
     }
@@ -296,20 +289,12 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
     if !event_name.starts_with("ObjectCreated:") {
         return skip(&format!("event {event_name} is not an upload"));
     }
-    if bucket != app.source_bucket {
-        return skip(&format!(
-            "bucket is not the source bucket {}",
-            app.source_bucket
-        ));
-    }
-    let relative = if app.source_prefix.is_empty() {
-        Some(full.as_str())
-    } else {
-        full.strip_prefix(&app.source_prefix)
-            .and_then(|r| r.strip_prefix('/'))
-    };
-    let Some(relative) = relative else {
-        return skip(&format!("outside the source prefix {}/", app.source_prefix));
+    // Ours when the object lies under the source store's root: the same location comparison
+    // the thumbnailer makes for its own outputs.
+    let root = format!("{}/", app.thumbnailer.source.url().trim_end_matches('/'));
+    let location = format!("s3://{bucket}/{full}");
+    let Some(relative) = location.strip_prefix(&root) else {
+        return skip(&format!("outside the source {root}"));
     };
     let key = match Key::new(relative) {
         Ok(k) => k,
