@@ -7,6 +7,8 @@
 //! assert!(!photo.is_empty());
 //! ```
 
+pub mod hostile;
+
 use std::path::{Path, PathBuf};
 #[cfg(feature = "s3")]
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,9 +150,12 @@ pub struct Counting;
 static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static PEAK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+// SAFETY: every call is forwarded unchanged to the system allocator, which upholds the
+// GlobalAlloc contract; the counters are atomics and never affect what is returned.
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         use std::sync::atomic::Ordering::SeqCst;
+        // SAFETY: the caller's layout is passed through as GlobalAlloc::alloc requires.
         let p = unsafe { std::alloc::System.alloc(layout) };
         if !p.is_null() {
             let now = LIVE.fetch_add(layout.size(), SeqCst) + layout.size();
@@ -160,6 +165,7 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `alloc` above with this `layout`, as the caller guarantees.
         unsafe { std::alloc::System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::SeqCst);
     }
@@ -185,10 +191,37 @@ impl Measurement {
     }
 }
 
+static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+std::thread_local! {
+    static ALONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Holds every other measuring test of the binary off until dropped: for a test that
+/// allocates a lot outside its measurements (making its input, say), which would otherwise
+/// count in a measurement running on another thread. [`peak_during`] inside it just measures.
+pub struct Alone(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+impl Drop for Alone {
+    fn drop(&mut self) {
+        ALONE.with(|a| a.set(false));
+    }
+}
+
+/// See [`Alone`].
+pub fn alone() -> Alone {
+    let guard = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    ALONE.with(|a| a.set(true));
+    Alone(guard)
+}
+
 /// Peak heap growth while `f` runs, one measurement at a time across the binary's threads.
 pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    static MEASURING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one_at_a_time = MEASURING.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = if ALONE.with(|a| a.get()) {
+        None
+    } else {
+        Some(MEASURING.lock().unwrap_or_else(|e| e.into_inner()))
+    };
     let m = Measurement::start();
     let out = f();
     (out, m.peak())

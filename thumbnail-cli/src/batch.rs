@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 use thumbnail_core::{Limits, ThumbnailSpec};
-use thumbnail_storage::{Key, PutOptions, Store, StoreError, open};
+use thumbnail_storage::{JobError, Key, PutOptions, Store, StoreError, Work, open, render};
 use tokio::sync::Mutex;
 
 use crate::options::{LimitArgs, SpecArgs, StoreArgs};
@@ -104,6 +104,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
 async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String> {
     let spec = args.spec.spec();
     let limits = args.limits.limits();
+    let image_timeout = args.limits.image_timeout;
     let jobs = plan(args, &spec).await?;
     let total = jobs.len();
     // One image to one named output is a plain command: only its failure is worth a line.
@@ -124,7 +125,7 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
             loop {
                 let next = queue.lock().await.next();
                 let Some((i, job)) = next else { break };
-                let outcome = one(&job, &spec, &limits, resume).await;
+                let outcome = one(&job, &spec, &limits, image_timeout, resume).await;
                 match &outcome {
                     Ok(true) => tally.done.fetch_add(1, Ordering::Relaxed),
                     Ok(false) => tally.skipped.fetch_add(1, Ordering::Relaxed),
@@ -288,6 +289,7 @@ async fn one(
     job: &Job,
     spec: &ThumbnailSpec,
     limits: &Limits,
+    image_timeout: Duration,
     resume: bool,
 ) -> Result<bool, String> {
     let target = job.target.as_ref().map_err(Clone::clone)?;
@@ -302,12 +304,18 @@ async fn one(
         }
     }
     let data = read(&job.source, limits.max_input_bytes).await?;
-    let (spec, limits) = (*spec, *limits);
-    let thumb =
-        tokio::task::spawn_blocking(move || thumbnail_core::thumbnail(&data, &spec, &limits))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+    let work = Work {
+        deadline: Some(Instant::now() + image_timeout),
+        hold: None,
+    };
+    let thumb = render(&job.label, data.into(), vec![*spec], *limits, work)
+        .await
+        .map_err(|e| match e {
+            JobError::Image { source, .. } => source.to_string(),
+            other => other.to_string(),
+        })?
+        .pop()
+        .ok_or("no thumbnail was made")?;
     match target {
         Target::Stdout => {
             let mut out = std::io::stdout().lock();

@@ -72,13 +72,30 @@ pub struct LimitArgs {
     /// Largest input accepted, in pixels (width x height from the header).
     #[arg(long, default_value_t = Limits::default().max_pixels, env = "THUMBNAIL_MAX_PIXELS")]
     pub max_pixels: u64,
+
+    /// Most scans a JPEG may have (each one walks the whole image).
+    #[arg(long, default_value_t = Limits::default().max_scans, env = "THUMBNAIL_MAX_SCANS")]
+    pub max_scans: u32,
+
+    /// Working memory one image's decoder may hold beyond its reduced image, in bytes (whole
+    /// frames of formats that cannot stream, a TIFF strip or tile).
+    #[arg(long, default_value_t = Limits::default().max_memory, env = "THUMBNAIL_MAX_MEMORY")]
+    pub max_memory: u64,
+
+    /// Longest one image's work may take; the decoder stops itself there.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, env = "THUMBNAIL_IMAGE_TIMEOUT")]
+    pub image_timeout: Duration,
 }
 
 impl LimitArgs {
+    /// The limits, without a deadline: each image gets its own (see [`LimitArgs::for_image`]).
     pub fn limits(&self) -> Limits {
         Limits {
             max_input_bytes: self.max_input_bytes,
             max_pixels: self.max_pixels,
+            max_scans: self.max_scans,
+            max_memory: self.max_memory,
+            deadline: None,
         }
     }
 }

@@ -120,8 +120,14 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    rt.block_on(serve(args, jobs))
+    let result = rt.block_on(serve(args, jobs));
+    // Image work stops itself at its deadline; never wait on a blocking thread past that.
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    result
 }
+
+/// How long, after the last request is answered, the process waits for image work to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -181,6 +187,7 @@ async fn serve(args: ServeArgs, jobs: usize) -> Result<ExitCode, String> {
     let presets = parse_presets(&args.presets).map_err(|e| e.to_string())?;
     let mut thumbnailer = Thumbnailer::new(originals.clone(), thumbs.clone(), presets);
     thumbnailer.limits = args.limits.limits();
+    thumbnailer.image_timeout = Some(args.limits.image_timeout);
     thumbnailer.prefix = prefix;
     thumbnailer.cache_control = args.cache_control.clone();
     let config = HttpConfig {

@@ -5,6 +5,7 @@ use std::fmt;
 /// Each variant carries enough context to be shown to a user as-is; front ends map them to HTTP
 /// statuses or exit codes with [`Error::kind`].
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The encoded input is bigger than [`Limits::max_input_bytes`](crate::Limits).
     #[error("input is {size} bytes, over the limit of {limit} bytes")]
@@ -30,6 +31,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// The image would cost more than the limits allow: more JPEG scans than
+    /// [`Limits::max_scans`](crate::Limits), or more working memory than
+    /// [`Limits::max_memory`](crate::Limits). The message names the limit.
+    #[error("image is over a limit: {reason}")]
+    OverLimit { reason: String },
+
+    /// The work passed [`Limits::deadline`](crate::Limits) and was stopped.
+    #[error("the image took longer than its deadline and was stopped")]
+    DeadlineExceeded,
+
     /// The requested thumbnail makes no sense (zero size, quality out of range, ...).
     #[error("invalid thumbnail spec: {0}")]
     InvalidSpec(String),
@@ -44,9 +55,12 @@ pub enum Error {
 
 /// Coarse classification of [`Error`], for mapping to status codes and metrics labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     InputTooLarge,
     TooManyPixels,
+    OverLimit,
+    DeadlineExceeded,
     UnsupportedFormat,
     Corrupt,
     InvalidSpec,
@@ -59,6 +73,8 @@ impl ErrorKind {
         match self {
             ErrorKind::InputTooLarge => "input_too_large",
             ErrorKind::TooManyPixels => "too_many_pixels",
+            ErrorKind::OverLimit => "over_limit",
+            ErrorKind::DeadlineExceeded => "deadline_exceeded",
             ErrorKind::UnsupportedFormat => "unsupported_format",
             ErrorKind::Corrupt => "corrupt_image",
             ErrorKind::InvalidSpec => "invalid_spec",
@@ -79,6 +95,8 @@ impl Error {
         match self {
             Error::InputTooLarge { .. } => ErrorKind::InputTooLarge,
             Error::TooManyPixels { .. } => ErrorKind::TooManyPixels,
+            Error::OverLimit { .. } => ErrorKind::OverLimit,
+            Error::DeadlineExceeded => ErrorKind::DeadlineExceeded,
             Error::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
             Error::Corrupt { .. } => ErrorKind::Corrupt,
             Error::InvalidSpec(_) => ErrorKind::InvalidSpec,

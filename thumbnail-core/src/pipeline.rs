@@ -61,11 +61,14 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
     if specs.is_empty() {
         return Ok(Vec::new());
     }
+    limits.check_deadline()?;
     let decoded = stages::decode(data, &info, specs, limits)?;
+    limits.check_deadline()?;
     let upright = stages::normalise(decoded, &info, specs);
     specs
         .iter()
         .map(|spec| {
+            limits.check_deadline()?;
             let ready = stages::resize(&upright, info.upright_size(), spec)?;
             Ok(Thumbnail {
                 bytes: stages::encode(&ready, spec)?,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Instant;
 
 use crate::error::{Error, Result};
 
@@ -218,12 +219,22 @@ impl ThumbnailSpec {
     }
 }
 
-/// Bounds on what the engine will accept, checked before anything big is allocated.
+/// Bounds on what the engine will accept and spend, checked before anything big is allocated
+/// and, for time, inside every decoder loop.
 ///
 /// ```
+/// use std::time::{Duration, Instant};
+///
 /// let limits = thumbnail_core::Limits::default();
 /// assert_eq!(limits.max_input_bytes, 50 * 1024 * 1024);
 /// assert_eq!(limits.max_pixels, 100_000_000);
+/// assert_eq!(limits.max_scans, 100);
+/// assert_eq!(limits.max_memory, 32 * 1024 * 1024);
+/// assert_eq!(limits.deadline, None);
+///
+/// // A request with 30 s to live hands its deadline to the engine, which stops there.
+/// let request = thumbnail_core::Limits { deadline: Some(Instant::now() + Duration::from_secs(30)), ..limits };
+/// # let _ = request;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -231,6 +242,21 @@ pub struct Limits {
     pub max_input_bytes: u64,
     /// Largest width x height accepted, as declared by the image header.
     pub max_pixels: u64,
+    /// Most scans a JPEG may have (a progressive file needs about ten). Each scan walks the
+    /// whole image, so thousands of tiny refinement scans are a CPU bomb; libjpeg-turbo
+    /// offers the same cap.
+    pub max_scans: u32,
+    /// Working memory a decoder may hold beyond the reduced image it produces, in bytes:
+    /// what a full-size frame (formats or layouts that cannot stream), a TIFF strip or tile,
+    /// or a coarse reduction grid would need. Streaming decoders need a few rows and stay far
+    /// below it; anything over it is refused with an error that names it. A large thumbnail
+    /// raises it to what the output itself needs (36 bytes an output pixel: 3x its
+    /// resolution each way, 4 bytes a pixel), so the limit bites on hostile files, not on big
+    /// outputs.
+    pub max_memory: u64,
+    /// When the work must stop: checked per scan, per row band and per stage, so a decode
+    /// past it ends with [`Error::DeadlineExceeded`] within milliseconds. `None`: no deadline.
+    pub deadline: Option<Instant>,
 }
 
 impl Default for Limits {
@@ -238,6 +264,9 @@ impl Default for Limits {
         Limits {
             max_input_bytes: 50 * 1024 * 1024,
             max_pixels: 100_000_000,
+            max_scans: 100,
+            max_memory: 32 * 1024 * 1024,
+            deadline: None,
         }
     }
 }
@@ -265,6 +294,29 @@ impl Limits {
             });
         }
         Ok(())
+    }
+
+    /// Refuses `bytes` of working memory for `what` when they are over [`Limits::max_memory`].
+    pub(crate) fn check_memory(&self, what: impl fmt::Display, bytes: u64) -> Result<()> {
+        if bytes > self.max_memory {
+            return Err(Error::OverLimit {
+                reason: format!(
+                    "{what} needs {} MiB of memory, over the limit of {} MiB",
+                    bytes.div_ceil(1 << 20),
+                    self.max_memory >> 20
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fails once the deadline has passed.
+    #[inline]
+    pub(crate) fn check_deadline(&self) -> Result<()> {
+        match self.deadline {
+            Some(d) if Instant::now() >= d => Err(Error::DeadlineExceeded),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -60,13 +60,34 @@ pub fn decode(
         dct: max_reduction(upright, specs, DCT_MARGIN),
         area: max_reduction(upright, specs, BOX_MARGIN),
     };
-    let d = decode::decode(data, info, reduction, limits)?;
+    let limits = for_output(limits, specs);
+    let d = decode::decode(data, info, reduction, &limits)?;
     Ok(Decoded {
         bitmap: d.bitmap,
         icc: d.icc,
         orientation: d.orientation,
         scale: d.scale,
     })
+}
+
+/// Bytes of working memory each output pixel may call for: the decoder keeps up to 3x the
+/// output resolution each way (see `BOX_MARGIN`), at up to 4 bytes a pixel.
+const BYTES_PER_OUTPUT_PIXEL: u64 = 36;
+
+/// `limits` with the memory limit raised to what the largest spec itself needs, so a big
+/// thumbnail of a big image is not refused while a small one of a hostile file still is.
+fn for_output(limits: &Limits, specs: &[ThumbnailSpec]) -> Limits {
+    let biggest = specs
+        .iter()
+        .map(|s| u64::from(s.width) * u64::from(s.height))
+        .max()
+        .unwrap_or(0);
+    Limits {
+        max_memory: limits
+            .max_memory
+            .max(biggest.saturating_mul(BYTES_PER_OUTPUT_PIXEL)),
+        ..*limits
+    }
 }
 
 /// Finishes the reduction by area averaging, converts to sRGB and applies the orientation.
@@ -129,7 +150,8 @@ pub fn decode_jpeg_scaled(data: &[u8], scale: u32, limits: &Limits) -> Result<Bi
     decode::check_jpeg_supported(&header)?;
     let frame = header.frame()?;
     limits.check_pixels(frame.width, frame.height)?;
-    match jpeg::decoder::decode(data, scale)? {
+    jpeg::decoder::check_scans(data, header.first_scan, limits)?;
+    match jpeg::decoder::decode(data, scale, limits)? {
         Ok(d) => Ok(d.bitmap),
         Err(why) => Err(Error::unsupported(format!(
             "JPEG layout outside the scaled decoder: {why:?}"

@@ -396,6 +396,7 @@ fn limits_are_enforced_and_configurable() {
     let exact = Limits {
         max_pixels: 640 * 480,
         max_input_bytes: data.len() as u64,
+        ..Limits::default()
     };
     thumbnail(&data, &spec, &exact).unwrap();
     let e = thumbnail(&data, &ThumbnailSpec { width: 0, ..spec }, &exact).unwrap_err();

@@ -49,10 +49,13 @@ impl From<thumbnail_core::Error> for ApiError {
     fn from(e: thumbnail_core::Error) -> Self {
         let status = match e.kind() {
             ErrorKind::InputTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::TooManyPixels | ErrorKind::Corrupt => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorKind::TooManyPixels | ErrorKind::OverLimit | ErrorKind::Corrupt => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ErrorKind::UnsupportedFormat => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::InvalidSpec => StatusCode::BAD_REQUEST,
-            ErrorKind::Encode => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.kind().code(), e.to_string())
     }

@@ -1,17 +1,20 @@
 //! A bounded number of image jobs at once, a bounded queue behind them, 503 beyond.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::http::StatusCode;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 
 /// Admission for image work. A request holds its permit from before it reads its body until
-/// its thumbnails are written, so memory is bounded by `jobs`, not by the offered load.
+/// its thumbnails are written, so memory is bounded by `jobs`, not by the offered load. The
+/// permit is owned, so it can move into the image work and be released only when that work
+/// has ended, even when the request itself has given up.
 #[derive(Debug)]
 pub struct JobGate {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     jobs: usize,
     queued: AtomicUsize,
     max_queue: usize,
@@ -21,7 +24,7 @@ impl JobGate {
     pub fn new(jobs: usize, max_queue: usize) -> Self {
         let jobs = jobs.max(1);
         JobGate {
-            permits: Semaphore::new(jobs),
+            permits: Arc::new(Semaphore::new(jobs)),
             jobs,
             queued: AtomicUsize::new(0),
             max_queue,
@@ -29,8 +32,8 @@ impl JobGate {
     }
 
     /// Waits for a job slot, or refuses at once when the queue is full.
-    pub async fn enter(&self) -> Result<SemaphorePermit<'_>, ApiError> {
-        if let Ok(p) = self.permits.try_acquire() {
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        if let Ok(p) = self.permits.clone().try_acquire_owned() {
             return Ok(p);
         }
         if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queue {
@@ -45,8 +48,17 @@ impl JobGate {
             )
             .retry_after(1));
         }
-        let permit = self.permits.acquire().await;
-        self.queued.fetch_sub(1, Ordering::SeqCst);
+        // Counted out however the wait ends: a waiter dropped at its deadline or by a
+        // vanished client must not stay counted.
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let waiting = Waiting(&self.queued);
+        let permit = self.permits.clone().acquire_owned().await;
+        drop(waiting);
         permit.map_err(|_| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

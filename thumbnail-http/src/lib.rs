@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::extract::{Extension, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -51,7 +51,9 @@ use axum::routing::{get, post, put};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use thumbnail_core::ThumbnailSpec;
-use thumbnail_storage::{Key, Preset, PutOptions, Store, StoreError, Thumbnailer};
+use thumbnail_storage::{
+    Key, Preset, PutOptions, Store, StoreError, Thumbnailer, Work, earliest, render,
+};
 
 pub use crate::auth::{Auth, sign};
 pub use crate::error::ApiError;
@@ -156,6 +158,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// When the request must be answered: image work is handed it, so the engine stops there too.
+#[derive(Debug, Clone, Copy)]
+struct Deadline(Instant);
+
+/// The image work of a request: its deadline, and its job slot, held until the work ends.
+fn work(deadline: Deadline, job: tokio::sync::OwnedSemaphorePermit) -> Work {
+    Work {
+        deadline: Some(deadline.0),
+        hold: Some(Box::new(job)),
+    }
+}
+
 /// Deadline, in-flight count, per-route metrics and rejection reasons for every request.
 async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let route = req
@@ -167,6 +181,9 @@ async fn observe(State(s): State<AppState>, req: Request, next: Next) -> Respons
     // the connection cannot carry another request, so say so rather than let a client reuse it.
     let has_body = matches!(*req.method(), Method::PUT | Method::POST);
     s.0.metrics.in_flight(1);
+    let mut req = req;
+    req.extensions_mut()
+        .insert(Deadline(start + s.0.config.request_timeout));
     let resp = match tokio::time::timeout(s.0.config.request_timeout, next.run(req)).await {
         Ok(r) => r,
         Err(_) => ApiError::new(
@@ -366,6 +383,7 @@ fn preset_for_spec(spec: ThumbnailSpec) -> Preset {
 /// `PUT /images/{key}`: store the original, make and store its thumbnails, answer with one.
 async fn put_image(
     State(s): State<AppState>,
+    Extension(deadline): Extension<Deadline>,
     Path(raw): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
@@ -379,7 +397,7 @@ async fn put_image(
             .first()
             .map_or_else(ThumbnailSpec::default, |p| p.spec);
     let wanted = spec_from_query(&s, default, &q)?;
-    let _job = s.0.gate.enter().await.map_err(fail)?;
+    let job = s.0.gate.enter().await.map_err(fail)?;
     let start = Instant::now();
     let bytes = read_body(&s, &headers, body).await?;
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
@@ -398,7 +416,10 @@ async fn put_image(
     if let Some(spec) = wanted {
         thumbnailer.presets.push(preset_for_spec(spec));
     }
-    let report = thumbnailer.process_bytes(&key, bytes).await.map_err(fail)?;
+    let report = thumbnailer
+        .process_bytes_with(&key, bytes, work(deadline, job))
+        .await
+        .map_err(fail)?;
     s.0.metrics.stage("render", report.render_ms / 1000.0);
     s.0.metrics.stage("write", report.write_ms / 1000.0);
     tracing::info!(key = %key, source_bytes = report.source_bytes, thumbnails = report.written.len(),
@@ -508,6 +529,7 @@ async fn get_image(
 /// thumbnail of an existing original is made on the spot.
 async fn get_thumbnail(
     State(s): State<AppState>,
+    Extension(deadline): Extension<Deadline>,
     Path(path): Path<String>,
     headers: HeaderMap,
 ) -> Handler {
@@ -515,7 +537,7 @@ async fn get_thumbnail(
     let (first, rest) = path.split_once('/').unwrap_or(("", path.as_str()));
     let max = t.limits.max_input_bytes;
     if let Some(preset) = t.presets.iter().find(|p| p.name == first) {
-        return thumbnail_of(&s, preset, &key(rest)?, &headers).await;
+        return thumbnail_of(&s, deadline, preset, &key(rest)?, &headers).await;
     }
     if looks_like_canonical(first) {
         // An ad-hoc size stored by PUT ?size=...: served if it exists, never made here.
@@ -531,7 +553,7 @@ async fn get_thumbnail(
     let Some(default) = t.presets.first() else {
         return Err(fail(ApiError::not_found("preset")));
     };
-    thumbnail_of(&s, default, &key(&path)?, &headers).await
+    thumbnail_of(&s, deadline, default, &key(&path)?, &headers).await
 }
 
 fn looks_like_canonical(segment: &str) -> bool {
@@ -543,6 +565,7 @@ fn looks_like_canonical(segment: &str) -> bool {
 
 async fn thumbnail_of(
     s: &AppState,
+    deadline: Deadline,
     preset: &Preset,
     original: &Key,
     headers: &HeaderMap,
@@ -564,10 +587,13 @@ async fn thumbnail_of(
     if !t.source.exists(original).await.map_err(fail)? {
         return Err(fail(ApiError::not_found(format!("thumbnail {out}"))));
     }
-    let _job = s.0.gate.enter().await.map_err(fail)?;
+    let job = s.0.gate.enter().await.map_err(fail)?;
     let mut one = t.clone();
     one.presets = vec![preset.clone()];
-    let report = one.process(original).await.map_err(fail)?;
+    let report = one
+        .process_with(original, work(deadline, job))
+        .await
+        .map_err(fail)?;
     s.0.metrics.stage("read", report.read_ms / 1000.0);
     s.0.metrics.stage("render", report.render_ms / 1000.0);
     s.0.metrics.stage("write", report.write_ms / 1000.0);
@@ -582,6 +608,7 @@ async fn thumbnail_of(
 /// `POST /thumbnail`: the body's thumbnail, nothing stored.
 async fn post_thumbnail(
     State(s): State<AppState>,
+    Extension(deadline): Extension<Deadline>,
     Query(q): Query<BTreeMap<String, String>>,
     headers: HeaderMap,
     body: Body,
@@ -592,24 +619,20 @@ async fn post_thumbnail(
             .first()
             .map_or_else(ThumbnailSpec::default, |p| p.spec);
     let spec = spec_from_query(&s, default, &q)?.unwrap_or(default);
-    let _job = s.0.gate.enter().await.map_err(fail)?;
+    let job = s.0.gate.enter().await.map_err(fail)?;
     let start = Instant::now();
     let bytes = read_body(&s, &headers, body).await?;
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
-    thumbnail_core::admit(&bytes, &s.0.thumbnailer.limits).map_err(fail)?;
-    let limits = s.0.thumbnailer.limits;
+    let t = &s.0.thumbnailer;
+    thumbnail_core::admit(&bytes, &t.limits).map_err(fail)?;
     let start = Instant::now();
-    let thumb =
-        tokio::task::spawn_blocking(move || thumbnail_core::thumbnail(&bytes, &spec, &limits))
-            .await
-            .map_err(|e| {
-                fail(ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "worker_failed",
-                    e.to_string(),
-                ))
-            })?
-            .map_err(fail)?;
+    let mut work = work(deadline, job);
+    work.deadline = earliest(work.deadline, t.image_timeout.map(|d| start + d));
+    let thumb = render("body", bytes, vec![spec], t.limits, work)
+        .await
+        .map_err(fail)?
+        .pop()
+        .ok_or_else(|| fail(ApiError::not_found("thumbnail")))?;
     s.0.metrics.stage("render", start.elapsed().as_secs_f64());
     let tag = etag(&thumb.bytes);
     let len = thumb.bytes.len();

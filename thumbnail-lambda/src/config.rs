@@ -27,8 +27,12 @@ pub struct Config {
     /// `THUMBNAIL_PRESETS`: `name=WxH[,fit=..][,format=..][,quality=..] ...`; the first is
     /// the default. Default `default=100x100` (cover, JPEG, quality 80).
     pub presets: Vec<Preset>,
-    /// `THUMBNAIL_MAX_INPUT_BYTES`, `THUMBNAIL_MAX_PIXELS`.
+    /// `THUMBNAIL_MAX_INPUT_BYTES`, `THUMBNAIL_MAX_PIXELS`, `THUMBNAIL_MAX_SCANS`,
+    /// `THUMBNAIL_MAX_MEMORY`.
     pub limits: Limits,
+    /// `THUMBNAIL_IMAGE_TIMEOUT_MS` (default 25 s): the longest one image's work may take,
+    /// enforced inside the decoder.
+    pub image_timeout: Duration,
     /// `THUMBNAIL_MAX_BODY_BYTES` (default [`MAX_SYNC_BODY`], what fits in the synchronous
     /// payload limit),
     /// `THUMBNAIL_REQUEST_TIMEOUT_MS` (default 25 s, under API Gateway's 29 s),
@@ -96,6 +100,10 @@ impl Config {
         let limits = Limits {
             max_input_bytes: number("THUMBNAIL_MAX_INPUT_BYTES", defaults.max_input_bytes)?,
             max_pixels: number("THUMBNAIL_MAX_PIXELS", defaults.max_pixels)?,
+            max_scans: u32::try_from(number("THUMBNAIL_MAX_SCANS", defaults.max_scans.into())?)
+                .map_err(|_| bad("THUMBNAIL_MAX_SCANS", "too large".into()))?,
+            max_memory: number("THUMBNAIL_MAX_MEMORY", defaults.max_memory)?,
+            deadline: None,
         };
         let base = HttpConfig::default();
         let http = HttpConfig {
@@ -148,6 +156,7 @@ impl Config {
             dest,
             presets,
             limits,
+            image_timeout: Duration::from_millis(number("THUMBNAIL_IMAGE_TIMEOUT_MS", 25_000)?),
             http,
             auth,
             insecure_no_auth: flag("THUMBNAIL_INSECURE_NO_AUTH"),

@@ -72,6 +72,7 @@ impl App {
         let dest = open_url(config.dest.clone()).await?;
         let mut thumbnailer = Thumbnailer::new(source.clone(), dest, config.presets.clone());
         thumbnailer.limits = config.limits;
+        thumbnailer.image_timeout = Some(config.image_timeout);
         // The destination URL carries the prefix: keys are {dest prefix}/{preset}/{key}.
         thumbnailer.prefix = String::new();
         thumbnailer.cache_control = config.http.cache_control.clone();

@@ -39,7 +39,9 @@ pub use crate::key::{Key, MAX_KEY_BYTES};
 pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};
 pub use crate::s3::{S3Config, S3Store};
-pub use crate::thumbnailer::{JobError, Report, Thumbnailer, Written};
+pub use crate::thumbnailer::{
+    DEFAULT_IMAGE_TIMEOUT, JobError, Report, Thumbnailer, Work, Written, earliest, render,
+};
 pub use crate::url::open;
 
 /// What a store knows about one object.

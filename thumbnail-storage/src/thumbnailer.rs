@@ -1,10 +1,10 @@
 //! The step every front end shares: original in, thumbnails out, under deterministic keys.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use thumbnail_core::Limits;
+use thumbnail_core::{Limits, Thumbnail, ThumbnailSpec};
 
 use crate::{Key, Preset, PutOptions, Store, StoreError};
 
@@ -37,6 +37,8 @@ pub struct Thumbnailer {
     pub dest: Arc<dyn Store>,
     pub presets: Vec<Preset>,
     pub limits: Limits,
+    /// Longest one original's image work may take; the engine stops itself there.
+    pub image_timeout: Option<Duration>,
     /// Folder of `dest` the thumbnails go to.
     pub prefix: String,
     /// Cache-Control stored with each thumbnail.
@@ -96,6 +98,95 @@ impl JobError {
     }
 }
 
+/// The default of [`Thumbnailer::image_timeout`] and of the front ends' `--image-timeout`.
+pub const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What one image's work may take, and what it holds while it runs.
+///
+/// The work runs on a blocking thread that outlives a caller who stops waiting (a request
+/// past its deadline, a client gone). The deadline stops the work itself, and `hold` (a job
+/// slot, say) is dropped only once the work has ended, so a slot never frees while its CPU is
+/// still busy.
+#[derive(Default)]
+pub struct Work {
+    /// When the engine must stop (the earlier of this and the image timeout applies).
+    pub deadline: Option<Instant>,
+    /// Dropped when the work has ended.
+    pub hold: Option<Box<dyn Send>>,
+}
+
+impl std::fmt::Debug for Work {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Work")
+            .field("deadline", &self.deadline)
+            .field("hold", &self.hold.is_some())
+            .finish()
+    }
+}
+
+/// The earlier of two optional deadlines.
+pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Makes `specs`' thumbnails of `bytes` on a blocking thread (image work is CPU-bound), under
+/// `limits` with the deadline of `work`, releasing `work.hold` when the work ends. `label`
+/// names the image in errors.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::time::{Duration, Instant};
+/// use thumbnail_core::{ErrorKind, Limits, ThumbnailSpec};
+/// use thumbnail_storage::{JobError, Work, render};
+///
+/// # let mut bmp = b"BM".to_vec();
+/// # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+/// # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+/// # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+/// # bmp.extend([0u8; 24]);
+/// let bytes = bytes::Bytes::from(bmp);
+/// let specs = vec![ThumbnailSpec::default()];
+/// let thumbs = render("a.bmp", bytes.clone(), specs.clone(), Limits::default(), Work::default()).await?;
+/// assert_eq!(thumbs[0].width, 100);
+///
+/// // Past its deadline the engine stops and says so.
+/// let late = Work { deadline: Some(Instant::now() - Duration::from_secs(1)), hold: None };
+/// let err = render("a.bmp", bytes, specs, Limits::default(), late).await.unwrap_err();
+/// assert!(matches!(err, JobError::Image { ref source, .. } if source.kind() == ErrorKind::DeadlineExceeded));
+/// # Ok::<(), JobError>(())
+/// # }).unwrap();
+/// ```
+pub async fn render(
+    label: &str,
+    bytes: Bytes,
+    specs: Vec<ThumbnailSpec>,
+    limits: Limits,
+    work: Work,
+) -> Result<Vec<Thumbnail>, JobError> {
+    let limits = Limits {
+        deadline: earliest(limits.deadline, work.deadline),
+        ..limits
+    };
+    let hold = work.hold;
+    tokio::task::spawn_blocking(move || {
+        let out = thumbnail_core::thumbnails(&bytes, &specs, &limits);
+        drop(hold);
+        out
+    })
+    .await
+    .map_err(|e| JobError::Worker {
+        key: label.to_string(),
+        message: e.to_string(),
+    })?
+    .map_err(|e| JobError::Image {
+        key: label.to_string(),
+        source: e,
+    })
+}
+
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
@@ -108,6 +199,7 @@ impl Thumbnailer {
             dest,
             presets,
             limits: Limits::default(),
+            image_timeout: Some(DEFAULT_IMAGE_TIMEOUT),
             prefix: "thumbnails".into(),
             cache_control: "public, max-age=86400".into(),
         }
@@ -141,35 +233,45 @@ impl Thumbnailer {
 
     /// Reads `source` and writes every preset's thumbnail.
     pub async fn process(&self, source: &Key) -> Result<Report, JobError> {
+        self.process_with(source, Work::default()).await
+    }
+
+    /// [`Thumbnailer::process`] within `work`'s deadline, holding what it holds.
+    pub async fn process_with(&self, source: &Key, work: Work) -> Result<Report, JobError> {
         self.check_source(source)?;
         let start = Instant::now();
         let original = self.source.get(source, self.limits.max_input_bytes).await?;
         let read_ms = ms(start);
-        let mut report = self.process_bytes(source, original.bytes).await?;
+        let mut report = self
+            .process_bytes_with(source, original.bytes, work)
+            .await?;
         report.read_ms = read_ms;
         Ok(report)
     }
 
     /// Writes every preset's thumbnail of an original already in hand.
     pub async fn process_bytes(&self, source: &Key, bytes: Bytes) -> Result<Report, JobError> {
+        self.process_bytes_with(source, bytes, Work::default())
+            .await
+    }
+
+    /// [`Thumbnailer::process_bytes`] within `work`'s deadline, holding what it holds.
+    pub async fn process_bytes_with(
+        &self,
+        source: &Key,
+        bytes: Bytes,
+        work: Work,
+    ) -> Result<Report, JobError> {
         self.check_source(source)?;
         let specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
-        let limits = self.limits;
         let source_bytes = bytes.len();
         let start = Instant::now();
-        // Image work is CPU-bound: off the async threads.
-        let rendered = tokio::task::spawn_blocking(move || {
-            thumbnail_core::thumbnails(&bytes, &specs, &limits)
-        })
-        .await
-        .map_err(|e| JobError::Worker {
-            key: source.to_string(),
-            message: e.to_string(),
-        })?
-        .map_err(|e| JobError::Image {
-            key: source.to_string(),
-            source: e,
-        })?;
+        let own = self.image_timeout.map(|t| start + t);
+        let work = Work {
+            deadline: earliest(work.deadline, own),
+            ..work
+        };
+        let rendered = render(source.as_str(), bytes, specs, self.limits, work).await?;
         let render_ms = ms(start);
         let start = Instant::now();
         let writes = self

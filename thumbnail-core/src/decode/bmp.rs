@@ -4,7 +4,9 @@
 use super::{ColorModel, Decoded, ImageInfo};
 use crate::error::{Error, Result};
 use crate::format::InputFormat;
-use crate::pixels::{Bitmap, PixelLayout, byte_len};
+use crate::pixels::PixelLayout;
+use crate::reduce::BoxReducer;
+use crate::spec::Limits;
 
 fn corrupt(reason: impl std::fmt::Display) -> Error {
     Error::corrupt("BMP", reason)
@@ -157,7 +159,9 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
     })
 }
 
-pub(super) fn decode(data: &[u8], _info: &ImageInfo) -> Result<Decoded> {
+/// Rows stream from the file straight into the reduction, in stored order (bottom-up unless
+/// the header says otherwise); RLE data is expanded a row at a time.
+pub(super) fn decode(data: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     let h = parse(data)?;
     let layout = if h.masks[3] != 0 {
         PixelLayout::Rgba
@@ -165,44 +169,59 @@ pub(super) fn decode(data: &[u8], _info: &ImageInfo) -> Result<Decoded> {
         PixelLayout::Rgb
     };
     let c = layout.channels();
-    let (w, ht) = (h.width as usize, h.height as usize);
-    let mut out = vec![0u8; byte_len(h.width, h.height, layout)?];
-    if c == 4 {
-        out.chunks_exact_mut(4).for_each(|p| p[3] = 255);
-    }
+    let w = h.width as usize;
+    let mut reducer =
+        BoxReducer::try_with_order(h.width, h.height, layout, reduction, !h.top_down, limits)?;
     let pixels = data
         .get(h.data_at..)
         .ok_or_else(|| corrupt("pixel data offset is past the end"))?;
-    // The row of `out` that the n-th stored row lands in.
-    let dest_row = |n: usize| if h.top_down { n } else { ht - 1 - n };
+    let mut out = vec![0u8; w.checked_mul(c).ok_or_else(|| corrupt("size overflows"))?];
     match h.compression {
         BI_RLE8 | BI_RLE4 => {
-            let idx = decode_rle(pixels, w, ht, h.compression == BI_RLE4)?;
-            for (n, row) in idx.chunks_exact(w).enumerate() {
-                let dst = &mut out[dest_row(n) * w * c..][..w * c];
-                for (px, &i) in dst.chunks_exact_mut(c).zip(row) {
-                    let [b, g, r] = h.palette.get(usize::from(i)).copied().unwrap_or([0; 3]);
-                    px[..3].copy_from_slice(&[r, g, b]);
-                }
-            }
+            let mut n = 0usize;
+            decode_rle(
+                pixels,
+                w,
+                h.height as usize,
+                h.compression == BI_RLE4,
+                |row| {
+                    if n.is_multiple_of(64) {
+                        limits.check_deadline()?;
+                    }
+                    n += 1;
+                    for (px, &i) in out.chunks_exact_mut(c).zip(row) {
+                        let [b, g, r] = h.palette.get(usize::from(i)).copied().unwrap_or([0; 3]);
+                        px.copy_from_slice(&[r, g, b]);
+                    }
+                    reducer.push_row(&out);
+                    Ok(())
+                },
+            )?;
         }
         _ => {
-            let stride = (w * usize::from(h.bpp)).div_ceil(32) * 4;
-            // A truncated file keeps the rows it has; the rest stay black, as viewers show it.
-            for (n, src) in pixels.chunks(stride).take(ht).enumerate() {
-                let dst = &mut out[dest_row(n) * w * c..][..w * c];
-                decode_row(&h, src, dst, c);
+            if c == 4 {
+                out.chunks_exact_mut(4).for_each(|p| p[3] = 255);
             }
+            let stride = (w * usize::from(h.bpp)).div_ceil(32) * 4;
             if pixels.len() < stride {
                 return Err(corrupt("no pixel data"));
             }
+            // A truncated file keeps the rows it has; the rest stay black, as viewers show it.
+            for (n, src) in pixels.chunks(stride).take(h.height as usize).enumerate() {
+                if n % 64 == 0 {
+                    limits.check_deadline()?;
+                }
+                decode_row(&h, src, &mut out, c);
+                reducer.push_row(&out);
+            }
         }
     }
+    let scale = reducer.factor();
     Ok(Decoded {
-        bitmap: Bitmap::new(h.width, h.height, layout, out)?,
+        bitmap: reducer.finish().ok_or_else(|| corrupt("no pixel data"))?,
         icc: None,
         orientation: Default::default(),
-        scale: 1,
+        scale,
     })
 }
 
@@ -253,14 +272,22 @@ fn extract(v: u32, mask: u32) -> u8 {
     ((x * 255 + max / 2) / max) as u8
 }
 
-/// RLE4/RLE8 to one palette index per pixel, rows in stored (bottom-up) order.
-fn decode_rle(src: &[u8], w: usize, h: usize, four_bit: bool) -> Result<Vec<u8>> {
-    let mut out = vec![0u8; w.checked_mul(h).ok_or_else(|| corrupt("size overflows"))?];
+/// RLE4/RLE8 to one palette index per pixel, handing each row to `emit` in stored order:
+/// a row ends at end-of-line, a delta or end-of-bitmap, and the rows a delta skips are
+/// emitted as index 0.
+fn decode_rle(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    four_bit: bool,
+    mut emit: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut row = vec![0u8; w];
     let (mut x, mut y) = (0usize, 0usize);
     let mut i = 0;
-    let mut put = |x: &mut usize, y: usize, v: u8| {
-        if *x < w && y < h {
-            out[y * w + *x] = v;
+    let put = |row: &mut [u8], x: &mut usize, v: u8| {
+        if let Some(p) = row.get_mut(*x) {
+            *p = v;
         }
         *x += 1;
     };
@@ -274,12 +301,14 @@ fn decode_rle(src: &[u8], w: usize, h: usize, four_bit: bool) -> Result<Vec<u8>>
                 } else {
                     v
                 };
-                put(&mut x, y, px);
+                put(&mut row, &mut x, px);
             }
             continue;
         }
         match v {
             0 => {
+                emit(&row)?;
+                row.fill(0);
                 x = 0;
                 y += 1;
             }
@@ -288,7 +317,14 @@ fn decode_rle(src: &[u8], w: usize, h: usize, four_bit: bool) -> Result<Vec<u8>>
                 let (dx, dy) = (src.get(i).copied(), src.get(i + 1).copied());
                 i += 2;
                 x += usize::from(dx.unwrap_or(0));
-                y += usize::from(dy.unwrap_or(0));
+                for _ in 0..usize::from(dy.unwrap_or(0)) {
+                    if y >= h {
+                        break;
+                    }
+                    emit(&row)?;
+                    row.fill(0);
+                    y += 1;
+                }
             }
             count => {
                 let count = usize::from(count);
@@ -301,14 +337,17 @@ fn decode_rle(src: &[u8], w: usize, h: usize, four_bit: bool) -> Result<Vec<u8>>
                     } else {
                         run.get(k).copied().unwrap_or(0)
                     };
-                    put(&mut x, y, px);
+                    put(&mut row, &mut x, px);
                 }
                 // Absolute runs are padded to 16 bits.
                 i += bytes + bytes % 2;
             }
         }
     }
-    Ok(out)
+    if y < h {
+        emit(&row)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -338,7 +377,7 @@ mod tests {
         let data = tiny_24();
         let info = probe(&data).unwrap();
         assert_eq!((info.width, info.height), (2, 2));
-        let d = decode(&data, &info).unwrap();
+        let d = decode(&data, &Limits::default(), 1).unwrap();
         assert_eq!(
             d.bitmap.data(),
             &[255, 0, 0, 255, 255, 255, 0, 0, 255, 0, 255, 0]
@@ -349,14 +388,23 @@ mod tests {
     fn rle8_runs_and_escapes() {
         // 4x2: row 0 = run of three 1s, run of one 2, end of line; row 1 = delta by one
         // pixel, one 5, end of bitmap.
+        let rows = |src: &[u8], w, h| {
+            let mut all = Vec::new();
+            decode_rle(src, w, h, false, |r| {
+                all.extend_from_slice(r);
+                Ok(())
+            })
+            .unwrap();
+            all
+        };
         let src = [3, 1, 1, 2, 0, 0, 0, 2, 1, 0, 1, 5, 0, 1];
-        assert_eq!(
-            decode_rle(&src, 4, 2, false).unwrap(),
-            vec![1, 1, 1, 2, 0, 5, 0, 0]
-        );
+        assert_eq!(rows(&src, 4, 2), vec![1, 1, 1, 2, 0, 5, 0, 0]);
         // An absolute run of three, padded to 16 bits, then end of bitmap.
         let src = [0, 3, 7, 8, 9, 0, 0, 1];
-        assert_eq!(decode_rle(&src, 4, 1, false).unwrap(), vec![7, 8, 9, 0]);
+        assert_eq!(rows(&src, 4, 1), vec![7, 8, 9, 0]);
+        // A delta down two rows emits the rows it skips.
+        let src = [1, 4, 0, 2, 0, 2, 1, 6, 0, 1];
+        assert_eq!(rows(&src, 2, 3), vec![4, 0, 0, 0, 0, 6]);
     }
 
     #[test]

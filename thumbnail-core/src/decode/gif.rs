@@ -8,7 +8,8 @@ use gif::{ColorOutput, DecodeOptions, MemoryLimit};
 use super::{ColorModel, Decoded, ImageInfo};
 use crate::error::{Error, Result};
 use crate::format::InputFormat;
-use crate::pixels::{Bitmap, PixelLayout};
+use crate::pixels::PixelLayout;
+use crate::reduce::GridReducer;
 use crate::spec::Limits;
 
 fn corrupt(e: impl std::fmt::Display) -> Error {
@@ -54,32 +55,60 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
     })
 }
 
-pub(super) fn decode(data: &[u8], info: &ImageInfo, limits: &Limits) -> Result<Decoded> {
+/// The canvas row of each of a frame's `height` stored rows: interlaced frames store every
+/// 8th row from 0, every 8th from 4, every 4th from 2, then every 2nd from 1.
+fn row_order(height: usize, interlaced: bool) -> impl Iterator<Item = usize> {
+    let passes: &[(usize, usize)] = if interlaced {
+        &[(0, 8), (4, 8), (2, 4), (1, 2)]
+    } else {
+        &[(0, 1)]
+    };
+    passes
+        .iter()
+        .flat_map(move |&(start, step)| (start..height).step_by(step))
+}
+
+/// The first frame, streamed row by row into the reduction at its place on the canvas;
+/// what the frame does not cover stays transparent.
+pub(super) fn decode(
+    data: &[u8],
+    info: &ImageInfo,
+    limits: &Limits,
+    reduction: u32,
+) -> Result<Decoded> {
     let mut d = decoder(data, limits)?;
     let frame = d
-        .read_next_frame()
+        .next_frame_info()
         .map_err(corrupt)?
         .ok_or_else(|| corrupt("no image in the file"))?;
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut canvas =
-        vec![0u8; crate::pixels::byte_len(info.width, info.height, PixelLayout::Rgba)?];
     let (fx, fy) = (usize::from(frame.left), usize::from(frame.top));
-    let fw = usize::from(frame.width);
-    let copy_w = w.saturating_sub(fx).min(fw);
-    if copy_w > 0 {
-        for (row_i, src) in frame.buffer.chunks_exact(fw * 4).enumerate() {
-            let y = fy + row_i;
-            if y >= h {
-                break;
-            }
-            let at = (y * w + fx) * 4;
-            canvas[at..at + copy_w * 4].copy_from_slice(&src[..copy_w * 4]);
+    let (fw, fh) = (usize::from(frame.width), usize::from(frame.height));
+    let interlaced = frame.interlaced;
+    let mut grid = GridReducer::try_new(
+        info.width,
+        info.height,
+        PixelLayout::Rgba,
+        reduction,
+        limits,
+    )?;
+    let mut row = vec![0u8; fw * 4];
+    for (i, y) in row_order(fh, interlaced).enumerate() {
+        if i % 64 == 0 {
+            limits.check_deadline()?;
+        }
+        match d.fill_buffer(&mut row) {
+            Ok(true) => grid.push_span(fy + y, fx, 1, &row),
+            // A frame whose data ends early keeps the rows it has.
+            Ok(false) => break,
+            Err(_) if i > 0 => break,
+            Err(e) => return Err(corrupt(e)),
         }
     }
+    let scale = grid.factor();
     Ok(Decoded {
-        bitmap: Bitmap::new(info.width, info.height, PixelLayout::Rgba, canvas)?,
+        bitmap: grid.finish()?,
         icc: None,
         orientation: Default::default(),
-        scale: 1,
+        scale,
     })
 }

@@ -6,7 +6,7 @@ use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
 use super::{ColorModel, Decoded, ImageInfo, icc_description};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::format::InputFormat;
 use crate::jpeg::decoder::NotCovered;
 use crate::jpeg::markers::{JpegHeader, Process};
@@ -95,27 +95,49 @@ pub(super) fn decode(
 ) -> Result<Decoded> {
     let header = JpegHeader::parse(data)?;
     check_supported(&header)?;
+    crate::jpeg::decoder::check_scans(data, header.first_scan, limits)?;
     let frame = header.frame()?;
     let icc = header.icc_profile();
-    if let Path::Ours(scale) = choose(&header, data, dct_limit)? {
-        match crate::jpeg::decoder::decode(data, scale)? {
-            Ok(d) => {
-                return Ok(Decoded {
-                    bitmap: d.bitmap,
-                    icc,
-                    orientation: info.orientation,
-                    scale,
-                });
+    if let Path::Ours(mut scale) = choose(&header, data, dct_limit)? {
+        loop {
+            match crate::jpeg::decoder::decode(data, scale, limits) {
+                Ok(Ok(d)) => {
+                    return Ok(Decoded {
+                        bitmap: d.bitmap,
+                        icc,
+                        orientation: info.orientation,
+                        scale,
+                    });
+                }
+                Ok(Err(NotCovered::SamplingRatio)) => break,
+                // A shrunk decode over the memory limit (a huge progressive file keeps its
+                // coefficients) tries the next smaller scale: softer, but bounded.
+                Err(e) if e.kind() == ErrorKind::OverLimit && (2..8).contains(&scale) => {
+                    scale *= 2;
+                }
+                Err(e) => return Err(e),
             }
-            Err(NotCovered::SamplingRatio) => {}
         }
     }
+    // zune-jpeg holds the whole frame, and a progressive file's coefficients besides.
+    let px = u64::from(frame.width) * u64::from(frame.height) * frame.components.len() as u64;
+    let coefficients = if frame.process == Process::Progressive {
+        2 * px
+    } else {
+        0
+    };
+    limits.check_memory(
+        format_args!(
+            "a {}x{} JPEG decoded at full size",
+            frame.width, frame.height
+        ),
+        px + coefficients,
+    )?;
     decode_full(
         data,
         frame.components.len(),
         header.adobe_transform,
         info,
-        limits,
         icc,
     )
 }
@@ -130,7 +152,6 @@ pub(super) fn decode_zune(data: &[u8], info: &ImageInfo) -> Result<Bitmap> {
         frame.components.len(),
         header.adobe_transform,
         info,
-        &Limits::default(),
         None,
     )?;
     Ok(d.bitmap)
@@ -141,10 +162,8 @@ pub(crate) fn decode_full(
     components: usize,
     adobe_transform: Option<u8>,
     info: &ImageInfo,
-    limits: &Limits,
     icc: Option<Vec<u8>>,
 ) -> Result<Decoded> {
-    let _ = limits;
     // Four-component JPEGs come out as the raw channels; we do the CMYK maths ourselves so an
     // embedded CMYK profile can be applied.
     let (out, layout) = match components {

@@ -114,10 +114,10 @@ pub(crate) fn decode(
     let mut decoded = match info.format {
         InputFormat::Jpeg => jpeg::decode(data, info, limits, reduction.dct),
         InputFormat::Png => png::decode(data, limits, reduction.area),
-        InputFormat::Gif => gif::decode(data, info, limits),
-        InputFormat::WebP => webp::decode(data, limits),
-        InputFormat::Tiff => tiff::decode(data, limits),
-        InputFormat::Bmp => bmp::decode(data, info),
+        InputFormat::Gif => gif::decode(data, info, limits, reduction.area),
+        InputFormat::WebP => webp::decode(data, info, limits, reduction.area),
+        InputFormat::Tiff => tiff::decode(data, limits, reduction.area),
+        InputFormat::Bmp => bmp::decode(data, limits, reduction.area),
     }?;
     decoded.orientation = info.orientation;
     Ok(decoded)

@@ -2,14 +2,14 @@
 
 use std::io::Cursor;
 
-use png::{ColorType, Decoder, Transformations};
+use png::{Adam7Info, ColorType, Decoder, InterlaceInfo, Transformations};
 
 use super::{ColorModel, Decoded, ImageInfo, icc_description};
 use crate::error::{Error, Result};
 use crate::exif;
 use crate::format::InputFormat;
-use crate::pixels::{Bitmap, PixelLayout};
-use crate::reduce::BoxReducer;
+use crate::pixels::PixelLayout;
+use crate::reduce::{BoxReducer, GridReducer};
 use crate::spec::Limits;
 
 fn corrupt(e: impl std::fmt::Display) -> Error {
@@ -52,6 +52,19 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
     })
 }
 
+/// Adam7's passes: first column, first row, column step, row step.
+const ADAM7: [(usize, usize, usize, usize); 7] = [
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+];
+
+/// Rows stream into the reduction as they are decoded, interlaced or not: memory is the
+/// reduced image plus a few rows, never the full frame.
 pub(super) fn decode(data: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     let mut r = reader(data, limits)?;
     let icc = r.info().icc_profile.as_ref().map(|c| c.to_vec());
@@ -63,26 +76,49 @@ pub(super) fn decode(data: &[u8], limits: &Limits, reduction: u32) -> Result<Dec
         ColorType::Rgba => PixelLayout::Rgba,
         ColorType::Indexed => return Err(corrupt("palette was not expanded")),
     };
-    let (bitmap, scale) = if reduction > 1 && !interlaced {
-        // Stream rows into the reducer: memory stays at the reduced size.
-        let mut reducer = BoxReducer::new(width, height, layout, reduction);
-        loop {
+    let (bitmap, scale) = if interlaced {
+        let mut grid = GridReducer::try_new(width, height, layout, reduction, limits)?;
+        let (w, h) = (width as usize, height as usize);
+        'passes: for (pass, &(x0, y0, dx, dy)) in ADAM7.iter().enumerate() {
+            if x0 >= w || y0 >= h {
+                continue;
+            }
+            for (line, y) in (y0..h).step_by(dy).enumerate() {
+                if line % 64 == 0 {
+                    limits.check_deadline()?;
+                }
+                let row = match r.next_interlaced_row() {
+                    Ok(Some(row)) => row,
+                    // A truncated file keeps the passes it has.
+                    Ok(None) | Err(_) if pass > 0 || line > 0 => break 'passes,
+                    Ok(None) => return Err(corrupt("no rows")),
+                    Err(e) => return Err(corrupt(e)),
+                };
+                let expected = Adam7Info::new(pass as u8 + 1, line as u32, width);
+                if !matches!(row.interlace(), InterlaceInfo::Adam7(i) if *i == expected) {
+                    return Err(corrupt("interlaced rows out of order"));
+                }
+                grid.push_span(y, x0, dx, row.data());
+            }
+        }
+        let factor = grid.factor();
+        (grid.finish()?, factor)
+    } else {
+        let mut reducer = BoxReducer::try_new(width, height, layout, reduction, limits)?;
+        for y in 0.. {
+            if y % 64 == 0 {
+                limits.check_deadline()?;
+            }
             match r.next_row() {
                 Ok(Some(row)) => reducer.push_row(row.data()),
                 Ok(None) => break,
+                // A truncated file keeps the rows it has.
+                Err(_) if y > 0 => break,
                 Err(e) => return Err(corrupt(e)),
             }
         }
-        let bmp = reducer.finish().ok_or_else(|| corrupt("no rows"))?;
-        (bmp, reduction.min(crate::reduce::MAX_FACTOR))
-    } else {
-        let size = r
-            .output_buffer_size()
-            .ok_or_else(|| corrupt("image too large for memory"))?;
-        let mut buf = vec![0; size];
-        let out = r.next_frame(&mut buf).map_err(corrupt)?;
-        buf.truncate(out.buffer_size());
-        (Bitmap::new(out.width, out.height, layout, buf)?, 1)
+        let factor = reducer.factor();
+        (reducer.finish().ok_or_else(|| corrupt("no rows"))?, factor)
     };
     Ok(Decoded {
         bitmap,

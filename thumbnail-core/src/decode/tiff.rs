@@ -3,7 +3,7 @@
 use std::io::Cursor;
 
 use tiff::ColorType;
-use tiff::decoder::{Decoder, DecodingResult};
+use tiff::decoder::{ChunkType, Decoder, DecodingResult};
 use tiff::tags::Tag;
 
 use super::{ColorModel, Decoded, ImageInfo, icc_description};
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::format::InputFormat;
 use crate::orient::Orientation;
 use crate::pixels::{Bitmap, PixelLayout};
+use crate::reduce::{BoxReducer, GridReducer};
 use crate::spec::Limits;
 
 fn corrupt(e: tiff::TiffError) -> Error {
@@ -22,8 +23,10 @@ fn corrupt(e: tiff::TiffError) -> Error {
 
 fn decoder<'a>(data: &'a [u8], limits: &Limits) -> Result<Decoder<Cursor<&'a [u8]>>> {
     let mut l = tiff::decoder::Limits::default();
-    l.decoding_buffer_size = super::decoder_memory_cap(limits);
-    l.intermediate_buffer_size = super::decoder_memory_cap(limits);
+    // One chunk at a time is ever decoded; `stream_chunks` refuses a larger one by name first.
+    let cap = usize::try_from(limits.max_memory).unwrap_or(usize::MAX);
+    l.decoding_buffer_size = cap;
+    l.intermediate_buffer_size = cap;
     l.ifd_value_size = 16 << 20;
     Ok(Decoder::new(Cursor::new(data))
         .map_err(corrupt)?
@@ -93,56 +96,180 @@ fn tag(d: &mut Decoder<Cursor<&[u8]>>, t: Tag) -> Option<u32> {
 const COMPRESSION_CCITT_G3: u32 = 3;
 const PHOTOMETRIC_CIELAB: u32 = 8;
 
-pub(super) fn decode(data: &[u8], limits: &Limits) -> Result<Decoded> {
+pub(super) fn decode(data: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     let mut d = decoder(data, limits)?;
     if tag(&mut d, Tag::Compression) == Some(COMPRESSION_CCITT_G3) {
-        return decode_g3(data, &mut d);
+        return decode_g3(data, &mut d, limits, reduction);
     }
     if tag(&mut d, Tag::PhotometricInterpretation) == Some(PHOTOMETRIC_CIELAB) {
-        return decode_cielab(data, limits);
+        return decode_cielab(data, limits, reduction);
     }
-    let (w, h) = d.dimensions().map_err(corrupt)?;
     let ct = d.colortype().map_err(corrupt)?;
     let icc = icc(&mut d);
-    let (layout, depth) = match ct {
-        ColorType::Gray(b) => (PixelLayout::Gray, b),
-        ColorType::GrayA(b) => (PixelLayout::GrayAlpha, b),
-        ColorType::RGB(b) => (PixelLayout::Rgb, b),
-        ColorType::RGBA(b) => (PixelLayout::Rgba, b),
-        ColorType::CMYK(b) => (PixelLayout::Cmyk, b),
-        ColorType::Lab(8) => (PixelLayout::Rgb, 8),
+    let (layout, depth, samples) = match ct {
+        ColorType::Gray(b) => (PixelLayout::Gray, b, Samples::Plain),
+        ColorType::GrayA(b) => (PixelLayout::GrayAlpha, b, Samples::Plain),
+        ColorType::RGB(b) => (PixelLayout::Rgb, b, Samples::Plain),
+        ColorType::RGBA(b) => (PixelLayout::Rgba, b, Samples::Plain),
+        ColorType::CMYK(b) => (PixelLayout::Cmyk, b, Samples::Plain),
+        ColorType::Lab(8) => (PixelLayout::Rgb, 8, Samples::IccLab),
         other => return Err(Error::unsupported(format!("TIFF with {other:?} samples"))),
     };
-    let samples = match d.read_image().map_err(corrupt)? {
-        DecodingResult::U8(v) if depth == 8 => v,
-        DecodingResult::U16(v) => v.into_iter().map(|s| (s >> 8) as u8).collect(),
-        DecodingResult::U8(v) if depth < 8 && layout == PixelLayout::Gray => {
-            unpack_gray(&v, w, h, depth)?
-        }
-        _ => return Err(Error::unsupported(format!("TIFF with {ct:?} samples"))),
-    };
-    let mut bitmap = Bitmap::new(w, h, layout, samples)
-        .map_err(|_| Error::corrupt("TIFF", "pixel data is shorter than the image"))?;
-    if matches!(ct, ColorType::Lab(_)) {
-        lab_to_srgb(bitmap.data_mut());
-        return Ok(Decoded {
-            bitmap,
-            icc: None,
-            orientation: Default::default(),
-            scale: 1,
-        });
+    if depth != 8 && depth != 16 && !(depth < 8 && layout == PixelLayout::Gray) {
+        return Err(Error::unsupported(format!("TIFF with {ct:?} samples")));
     }
+    let (bitmap, scale) = stream_chunks(&mut d, layout, depth, samples, limits, reduction)?;
+    let icc = if samples == Samples::Plain { icc } else { None };
     Ok(Decoded {
         bitmap,
         icc,
         orientation: Default::default(),
-        scale: 1,
+        scale,
+    })
+}
+
+/// How a chunk's samples become 8-bit pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Samples {
+    Plain,
+    /// ICC-encoded 8-bit L*a*b* (a and b offset by 128), converted to sRGB.
+    IccLab,
+    /// CIELab (a and b signed), 8 or 16-bit, converted to sRGB.
+    CieLab,
+}
+
+/// Reads the image a strip or tile at a time, each into the reduction as it is decoded:
+/// memory is the reduced image plus one chunk, and a chunk over the memory limit is refused
+/// before it is read.
+fn stream_chunks(
+    d: &mut Decoder<Cursor<&[u8]>>,
+    layout: PixelLayout,
+    depth: u8,
+    samples: Samples,
+    limits: &Limits,
+    reduction: u32,
+) -> Result<(Bitmap, u32)> {
+    let (w, h) = d.dimensions().map_err(corrupt)?;
+    if tag(d, Tag::PlanarConfiguration) == Some(2) {
+        return Err(Error::unsupported("TIFF with separate colour planes"));
+    }
+    let tiled = d.get_chunk_type() == ChunkType::Tile;
+    let (cw, ch) = if tiled {
+        (
+            tag(d, Tag::TileWidth).unwrap_or(0),
+            tag(d, Tag::TileLength).unwrap_or(0),
+        )
+    } else {
+        (w, tag(d, Tag::RowsPerStrip).unwrap_or(h).min(h))
+    };
+    if cw == 0 || ch == 0 {
+        return Err(Error::corrupt("TIFF", "chunk of zero size"));
+    }
+    let c = layout.channels();
+    let sample_bytes = if depth > 8 { 2 } else { 1 };
+    let chunk_bytes = u64::from(cw) * u64::from(ch) * c as u64 * sample_bytes;
+    let what = if tiled { "tile" } else { "strip" };
+    limits.check_memory(format_args!("one TIFF {what} of {cw}x{ch}"), chunk_bytes)?;
+    let (across, down) = (w.div_ceil(cw), h.div_ceil(ch));
+    let mut sink = if tiled {
+        Sink::Grid(GridReducer::try_new(w, h, layout, reduction, limits)?)
+    } else {
+        Sink::Rows(BoxReducer::try_new(w, h, layout, reduction, limits)?)
+    };
+    for i in 0..across * down {
+        limits.check_deadline()?;
+        let (tx, ty) = (i % across, i / across);
+        let (x0, y0) = (tx * cw, ty * ch);
+        let (dw, dh) = ((w - x0).min(cw), (h - y0).min(ch));
+        let chunk = match d.read_chunk(i) {
+            Ok(v) => v,
+            // A file that ends early keeps the chunks it has.
+            Err(_) if i > 0 => break,
+            Err(e) => return Err(corrupt(e)),
+        };
+        let px = to_8bit(chunk, dw, dh, depth, layout, samples)?;
+        let stride = px.len() / dh.max(1) as usize;
+        if stride < dw as usize * c {
+            return Err(Error::corrupt("TIFF", "a chunk is shorter than its rows"));
+        }
+        for (r, row) in px.chunks_exact(stride).take(dh as usize).enumerate() {
+            let row = &row[..dw as usize * c];
+            match &mut sink {
+                Sink::Grid(g) => g.push_span(y0 as usize + r, x0 as usize, 1, row),
+                Sink::Rows(b) => b.push_row(row),
+            }
+        }
+    }
+    Ok(match sink {
+        Sink::Grid(g) => {
+            let f = g.factor();
+            (g.finish()?, f)
+        }
+        Sink::Rows(b) => {
+            let f = b.factor();
+            let bmp = b
+                .finish()
+                .ok_or_else(|| Error::corrupt("TIFF", "no strip could be read"))?;
+            (bmp, f)
+        }
+    })
+}
+
+enum Sink {
+    Grid(GridReducer),
+    Rows(BoxReducer),
+}
+
+/// One chunk's samples as 8-bit pixels of `layout`.
+fn to_8bit(
+    chunk: DecodingResult,
+    w: u32,
+    h: u32,
+    depth: u8,
+    layout: PixelLayout,
+    samples: Samples,
+) -> Result<Vec<u8>> {
+    let unsupported = || Error::unsupported(format!("TIFF with {depth}-bit {layout:?} samples"));
+    Ok(match (samples, chunk) {
+        (Samples::Plain, DecodingResult::U8(v)) if depth == 8 => v,
+        (Samples::Plain, DecodingResult::U8(v)) if depth < 8 => unpack_gray(&v, w, h, depth)?,
+        (Samples::Plain, DecodingResult::U16(v)) => v.into_iter().map(|s| (s >> 8) as u8).collect(),
+        (Samples::IccLab, DecodingResult::U8(mut v)) => {
+            lab_to_srgb(&mut v);
+            v
+        }
+        (Samples::CieLab, DecodingResult::U8(v)) => v
+            .chunks_exact(3)
+            .flat_map(|p| {
+                lab_d50_to_srgb([
+                    f32::from(p[0]) * 100.0 / 255.0,
+                    f32::from(p[1] as i8),
+                    f32::from(p[2] as i8),
+                ])
+            })
+            .collect(),
+        (Samples::CieLab, DecodingResult::U16(v)) => v
+            .chunks_exact(3)
+            .flat_map(|p| {
+                lab_d50_to_srgb([
+                    f32::from(p[0]) * 100.0 / 65535.0,
+                    f32::from(p[1] as i16) / 256.0,
+                    f32::from(p[2] as i16) / 256.0,
+                ])
+            })
+            .collect(),
+        _ => return Err(unsupported()),
     })
 }
 
 /// CCITT Group 3 (one-dimensional) fax data, which the tiff crate does not decode, through the
-/// `fax` crate the tiff crate already uses for Group 4.
-fn decode_g3(data: &[u8], d: &mut Decoder<Cursor<&[u8]>>) -> Result<Decoded> {
+/// `fax` crate the tiff crate already uses for Group 4; lines stream into the reduction.
+fn decode_g3(
+    data: &[u8],
+    d: &mut Decoder<Cursor<&[u8]>>,
+    limits: &Limits,
+    reduction: u32,
+) -> Result<Decoded> {
     let (w, h) = d.dimensions().map_err(corrupt)?;
     let t4_options = tag(d, Tag::Unknown(292)).unwrap_or(0);
     if t4_options & 1 != 0 {
@@ -166,10 +293,12 @@ fn decode_g3(data: &[u8], d: &mut Decoder<Cursor<&[u8]>>) -> Result<Decoded> {
         .flatten()
         .and_then(|v| v.into_u32_vec().ok())
         .ok_or_else(|| Error::corrupt("TIFF", "no strip byte counts"))?;
-    let (wu, hu) = (w as usize, h as usize);
-    let mut out = vec![255u8; crate::pixels::byte_len(w, h, PixelLayout::Gray)?];
+    let hu = h as usize;
+    let mut reducer = BoxReducer::try_new(w, h, PixelLayout::Gray, reduction, limits)?;
+    let mut line = vec![255u8; w as usize];
     let mut y = 0usize;
     for (&off, &len) in offsets.iter().zip(&counts) {
+        limits.check_deadline()?;
         let strip = data
             .get(off as usize..(off as usize).saturating_add(len as usize))
             .ok_or_else(|| Error::corrupt("TIFF", "strip runs past the end of the file"))?;
@@ -178,11 +307,11 @@ fn decode_g3(data: &[u8], d: &mut Decoder<Cursor<&[u8]>>) -> Result<Decoded> {
             .map(|&b| if reverse_bits { b.reverse_bits() } else { b });
         fax::decoder::decode_g3(bytes, |transitions| {
             if y < hu {
-                let row = &mut out[y * wu..(y + 1) * wu];
-                for (px, colour) in row.iter_mut().zip(fax::decoder::pels(transitions, width)) {
+                for (px, colour) in line.iter_mut().zip(fax::decoder::pels(transitions, width)) {
                     let white = colour == fax::Color::White;
                     *px = if white != black_is_zero { 255 } else { 0 };
                 }
+                reducer.push_row(&line);
             }
             y += 1;
         });
@@ -190,11 +319,14 @@ fn decode_g3(data: &[u8], d: &mut Decoder<Cursor<&[u8]>>) -> Result<Decoded> {
     if y == 0 {
         return Err(Error::corrupt("TIFF", "no fax lines could be decoded"));
     }
+    let scale = reducer.factor();
     Ok(Decoded {
-        bitmap: Bitmap::new(w, h, PixelLayout::Gray, out)?,
+        bitmap: reducer
+            .finish()
+            .ok_or_else(|| Error::corrupt("TIFF", "no fax lines could be decoded"))?,
         icc: None,
         orientation: Default::default(),
-        scale: 1,
+        scale,
     })
 }
 
@@ -203,48 +335,31 @@ fn decode_g3(data: &[u8], d: &mut Decoder<Cursor<&[u8]>>) -> Result<Decoded> {
 /// The bytes are the same as RGB's apart from that one tag, and the tiff crate's decompression
 /// and predictor work on wrapping integers, so a copy with the tag changed to RGB decodes to
 /// the raw Lab samples, which are then converted here.
-fn decode_cielab(data: &[u8], limits: &Limits) -> Result<Decoded> {
+fn decode_cielab(data: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     let mut patched = data.to_vec();
     set_photometric_rgb(&mut patched).ok_or_else(|| Error::corrupt("TIFF", "bad first IFD"))?;
     let mut d = decoder(&patched, limits)?;
-    let (w, h) = d.dimensions().map_err(corrupt)?;
-    let lab: Vec<[f32; 3]> = match (
-        d.colortype().map_err(corrupt)?,
-        d.read_image().map_err(corrupt)?,
-    ) {
-        (ColorType::RGB(8), DecodingResult::U8(v)) => v
-            .chunks_exact(3)
-            .map(|p| {
-                [
-                    f32::from(p[0]) * 100.0 / 255.0,
-                    f32::from(p[1] as i8),
-                    f32::from(p[2] as i8),
-                ]
-            })
-            .collect(),
-        (ColorType::RGB(16), DecodingResult::U16(v)) => v
-            .chunks_exact(3)
-            .map(|p| {
-                [
-                    f32::from(p[0]) * 100.0 / 65535.0,
-                    f32::from(p[1] as i16) / 256.0,
-                    f32::from(p[2] as i16) / 256.0,
-                ]
-            })
-            .collect(),
-        (ct, _) => {
+    let depth = match d.colortype().map_err(corrupt)? {
+        ColorType::RGB(b @ (8 | 16)) => b,
+        ct => {
             return Err(Error::unsupported(format!(
                 "CIELab TIFF with {ct:?} samples"
             )));
         }
     };
-    let rgb: Vec<u8> = lab.into_iter().flat_map(lab_d50_to_srgb).collect();
+    let (bitmap, scale) = stream_chunks(
+        &mut d,
+        PixelLayout::Rgb,
+        depth,
+        Samples::CieLab,
+        limits,
+        reduction,
+    )?;
     Ok(Decoded {
-        bitmap: Bitmap::new(w, h, PixelLayout::Rgb, rgb)
-            .map_err(|_| Error::corrupt("TIFF", "pixel data is shorter than the image"))?,
+        bitmap,
         icc: None,
         orientation: Default::default(),
-        scale: 1,
+        scale,
     })
 }
 

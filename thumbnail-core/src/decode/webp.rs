@@ -43,7 +43,147 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
     })
 }
 
-pub(super) fn decode(data: &[u8], limits: &Limits) -> Result<Decoded> {
+/// Input handed to libwebp per step; the deadline is checked between steps.
+const STEP: usize = 16 << 10;
+
+/// libwebp's incremental decoder, scaling while it decodes: lossy frames stream through its
+/// rescaler a few rows at a time. Lossless frames and the alpha plane of lossy ones are held
+/// whole by libwebp, so those are refused when that is over the memory limit (unless the
+/// output needs the full size anyway); animations take the first frame through image-webp,
+/// under the same rule.
+pub(super) fn decode(
+    data: &[u8],
+    info: &ImageInfo,
+    limits: &Limits,
+    reduction: u32,
+) -> Result<Decoded> {
+    let f = features(data)?;
+    let (w, h) = (info.width, info.height);
+    if f.has_animation == 0 && (f.width as i64, f.height as i64) != (i64::from(w), i64::from(h)) {
+        return Err(corrupt(format!(
+            "frame is {}x{}, the header says {w}x{h}",
+            f.width, f.height
+        )));
+    }
+    let px = u64::from(w) * u64::from(h);
+    let icc = decoder(data, limits)?.icc_profile().ok().flatten();
+    if f.has_animation != 0 {
+        limits.check_memory(
+            format_args!("an animated {w}x{h} WebP (whole frames)"),
+            px * 8,
+        )?;
+        return decode_animated(data, limits, icc);
+    }
+    let reduction = reduction.max(1);
+    let (ow, oh) = (w.div_ceil(reduction), h.div_ceil(reduction));
+    let layout = if f.has_alpha != 0 {
+        PixelLayout::Rgba
+    } else {
+        PixelLayout::Rgb
+    };
+    let out_bytes = u64::from(ow) * u64::from(oh) * layout.channels() as u64;
+    // libwebp holds a lossless frame whole (ARGB), and the alpha plane of a lossy one.
+    let held = match (f.format, f.has_alpha != 0) {
+        (2, _) => px * 4,
+        (_, true) => px,
+        _ => 0,
+    };
+    let what = match (f.format, f.has_alpha != 0) {
+        (2, _) => "a lossless",
+        (_, true) => "a lossy-with-alpha",
+        _ => "a lossy",
+    };
+    limits.check_memory(format_args!("{what} {w}x{h} WebP"), held + out_bytes)?;
+    let mut out = vec![0u8; crate::pixels::byte_len(ow, oh, layout)?];
+    incremental(data, limits, (ow, oh), reduction > 1, layout, &mut out)?;
+    Ok(Decoded {
+        bitmap: Bitmap::new(ow, oh, layout, out)?,
+        icc,
+        orientation: Default::default(),
+        scale: reduction,
+    })
+}
+
+fn features(data: &[u8]) -> Result<libwebp_sys::WebPBitstreamFeatures> {
+    let mut f = std::mem::MaybeUninit::<libwebp_sys::WebPBitstreamFeatures>::zeroed();
+    // SAFETY: `data` is a valid slice for the call; libwebp fills `f`, which is plain data and
+    // valid when zeroed, and reads nothing past `data.len()`.
+    let status = unsafe { libwebp_sys::WebPGetFeatures(data.as_ptr(), data.len(), f.as_mut_ptr()) };
+    if status != libwebp_sys::VP8StatusCode::VP8_STATUS_OK {
+        return Err(corrupt(format!(
+            "libwebp cannot read the header ({status:?})"
+        )));
+    }
+    // SAFETY: zero-initialised plain data, filled in by the call above.
+    Ok(unsafe { f.assume_init() })
+}
+
+/// Decodes into `out` (rows of `size.0` pixels of `layout`), feeding libwebp `STEP` bytes at a
+/// time from the caller's buffer (no copy of the input) and stopping at the deadline.
+fn incremental(
+    data: &[u8],
+    limits: &Limits,
+    size: (u32, u32),
+    scale: bool,
+    layout: PixelLayout,
+    out: &mut [u8],
+) -> Result<()> {
+    use libwebp_sys::{VP8StatusCode, WEBP_CSP_MODE, WebPDecoderConfig};
+    let mut config = std::mem::MaybeUninit::<WebPDecoderConfig>::zeroed();
+    // SAFETY: the config is plain data, valid when zeroed; the call initialises it.
+    if !unsafe { libwebp_sys::WebPInitDecoderConfig(config.as_mut_ptr()) } {
+        return Err(corrupt("libwebp version mismatch"));
+    }
+    // SAFETY: initialised just above.
+    let mut config = unsafe { config.assume_init() };
+    let to_int = |v: u32| i32::try_from(v).map_err(|_| corrupt("image too large"));
+    if scale {
+        config.options.use_scaling = 1;
+        config.options.scaled_width = to_int(size.0)?;
+        config.options.scaled_height = to_int(size.1)?;
+    }
+    config.output.colorspace = if layout == PixelLayout::Rgba {
+        WEBP_CSP_MODE::MODE_RGBA
+    } else {
+        WEBP_CSP_MODE::MODE_RGB
+    };
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA = libwebp_sys::WebPRGBABuffer {
+        rgba: out.as_mut_ptr(),
+        stride: to_int(size.0 * layout.channels() as u32)?,
+        size: out.len(),
+    };
+    // SAFETY: `config` outlives the decoder (deleted below on every path), and its output
+    // describes `out`, which outlives it too and is written only within `size`.
+    let idec = unsafe { libwebp_sys::WebPIDecode(std::ptr::null(), 0, &mut config) };
+    if idec.is_null() {
+        return Err(corrupt("libwebp refused the decoder settings"));
+    }
+    let mut fed = 0;
+    let result = loop {
+        if let Err(e) = limits.check_deadline() {
+            break Err(e);
+        }
+        fed = (fed + STEP).min(data.len());
+        // SAFETY: `idec` is live; `data[..fed]` is the start of the same buffer each time, as
+        // WebPIUpdate requires, and stays borrowed until the decoder is deleted.
+        let status = unsafe { libwebp_sys::WebPIUpdate(idec, data.as_ptr(), fed) };
+        match status {
+            VP8StatusCode::VP8_STATUS_OK => break Ok(()),
+            VP8StatusCode::VP8_STATUS_SUSPENDED if fed < data.len() => continue,
+            VP8StatusCode::VP8_STATUS_SUSPENDED => {
+                break Err(corrupt("the data ends before the image does"));
+            }
+            other => break Err(corrupt(format!("libwebp: {other:?}"))),
+        }
+    };
+    // SAFETY: `idec` came from WebPIDecode and is deleted once; the output is external.
+    unsafe { libwebp_sys::WebPIDelete(idec) };
+    result
+}
+
+/// The first frame of an animation, whole, through image-webp.
+fn decode_animated(data: &[u8], limits: &Limits, icc: Option<Vec<u8>>) -> Result<Decoded> {
     let mut d = decoder(data, limits)?;
     let (w, h) = d.dimensions();
     let layout = if d.has_alpha() {
@@ -56,7 +196,6 @@ pub(super) fn decode(data: &[u8], limits: &Limits) -> Result<Decoded> {
         .ok_or_else(|| corrupt("image too large for memory"))?;
     let mut buf = vec![0; size];
     d.read_image(&mut buf).map_err(corrupt)?;
-    let icc = d.icc_profile().ok().flatten();
     Ok(Decoded {
         bitmap: Bitmap::new(w, h, layout, buf)?,
         icc,

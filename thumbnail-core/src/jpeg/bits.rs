@@ -17,6 +17,8 @@ pub(crate) struct EntropyData {
     buf: Vec<u8>,
     /// `(start, len)` of each restart interval in `buf`.
     intervals: Vec<(usize, usize)>,
+    /// The number (0..=7) of the RSTn marker after each interval but the last.
+    markers: Vec<u8>,
     /// Offset in the file of the marker that ended the scan (the file's length if none did).
     pub next_marker: usize,
 }
@@ -26,6 +28,7 @@ impl EntropyData {
     pub fn new(data: &[u8], start: usize) -> Self {
         let mut buf = Vec::with_capacity(data.len().saturating_sub(start) + PAD);
         let mut intervals = Vec::new();
+        let mut markers = Vec::new();
         let mut interval_start = 0;
         let mut pos = start.min(data.len());
         let next_marker = loop {
@@ -44,8 +47,9 @@ impl EntropyData {
                     buf.push(0xFF);
                     pos = next + 1;
                 }
-                Some(0xD0..=0xD7) => {
+                Some(&m @ 0xD0..=0xD7) => {
                     intervals.push((interval_start, buf.len() - interval_start));
+                    markers.push(m - 0xD0);
                     buf.extend_from_slice(&[0; PAD]);
                     interval_start = buf.len();
                     pos = next + 1;
@@ -59,8 +63,36 @@ impl EntropyData {
         EntropyData {
             buf,
             intervals,
+            markers,
             next_marker,
         }
+    }
+
+    /// For each of `count` restart intervals the scan should hold, which stored interval
+    /// holds its data, placed by the RSTn numbers as libjpeg resynchronises: a marker lost to
+    /// damage leaves its interval without data (`None`) instead of shifting every later one,
+    /// and an out-of-sequence marker's data is dropped.
+    pub fn map_intervals(&self, count: usize) -> Vec<Option<usize>> {
+        let mut map = vec![None; count];
+        if count == 0 {
+            return map;
+        }
+        map[0] = Some(0);
+        let mut last = 0usize;
+        for (stored, &m) in self.markers.iter().enumerate() {
+            // The marker before interval `u` is RST((u - 1) % 8); the next expected is `last + 1`.
+            let ahead = (usize::from(m) + 8 - last % 8) % 8;
+            if ahead >= 4 {
+                continue;
+            }
+            let u = last + 1 + ahead;
+            if u >= count {
+                break;
+            }
+            map[u] = Some(stored + 1);
+            last = u;
+        }
+        map
     }
 
     /// A reader positioned at the start of restart interval `i` (an empty one past the last).
@@ -80,6 +112,7 @@ impl EntropyData {
     }
 
     /// How many restart intervals the scan holds.
+    #[cfg(test)]
     pub fn intervals(&self) -> usize {
         self.intervals.len()
     }
@@ -260,6 +293,33 @@ mod tests {
         let mut r = e.interval(1);
         assert_eq!(r.bits(8), 0x55);
         assert_eq!(r.bits(8), 0);
+    }
+
+    #[test]
+    fn lost_markers_cost_only_their_intervals() {
+        // Intervals 0..=5 of one byte each, RST0..RST4 between them, but RST1 (and the
+        // interval after it) was lost: stored data is 0, 1, 3, 4, 5 after RST0, RST2, RST3, RST4.
+        let data = [
+            0x10, 0xFF, 0xD0, 0x11, 0xFF, 0xD2, 0x13, 0xFF, 0xD3, 0x14, 0xFF, 0xD4, 0x15,
+        ];
+        let e = EntropyData::new(&data, 0);
+        assert_eq!(e.intervals(), 5);
+        assert_eq!(
+            e.map_intervals(7),
+            vec![Some(0), Some(1), None, Some(2), Some(3), Some(4), None]
+        );
+        // An out-of-sequence marker (RST7 where RST1 belongs) is dropped with its data.
+        let data = [0x10, 0xFF, 0xD0, 0x11, 0xFF, 0xD7, 0x99, 0xFF, 0xD1, 0x12];
+        let e = EntropyData::new(&data, 0);
+        assert_eq!(e.map_intervals(3), vec![Some(0), Some(1), Some(3)]);
+        assert_eq!(e.interval(3).bits(8), 0x12);
+        // Numbers wrap after RST7.
+        let mut data = vec![0x00];
+        for i in 0..10u8 {
+            data.extend([0xFF, 0xD0 + i % 8, i + 1]);
+        }
+        let e = EntropyData::new(&data, 0);
+        assert_eq!(e.map_intervals(11), (0..11).map(Some).collect::<Vec<_>>());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use super::markers::{self, Frame, JpegHeader, Process, Segment, next_segment};
 use super::tables::{Huffman, LOOKAHEAD, ZIGZAG, parse_dht, parse_dqt, standard_tables};
 use crate::error::{Error, Result};
 use crate::pixels::{Bitmap, PixelLayout};
+use crate::spec::Limits;
 
 fn corrupt(why: impl std::fmt::Display) -> Error {
     Error::corrupt("JPEG", why)
@@ -59,6 +60,8 @@ struct Component {
     zone: [u8; 64],
     /// Highest zigzag index inside the zone.
     zone_last: usize,
+    /// Progressive: coefficients a block keeps (slots of the zone).
+    kept: usize,
     idct: Idct,
     /// Whole-number upsampling from this component's plane to the output grid.
     rx: usize,
@@ -82,8 +85,12 @@ pub(crate) struct Decoded {
     pub bitmap: Bitmap,
 }
 
-/// Decodes at `scale` (1, 2, 4 or 8).
-pub(crate) fn decode(data: &[u8], scale: u32) -> Result<std::result::Result<Decoded, NotCovered>> {
+/// Decodes at `scale` (1, 2, 4 or 8), stopping at the deadline of `limits`.
+pub(crate) fn decode(
+    data: &[u8],
+    scale: u32,
+    limits: &Limits,
+) -> Result<std::result::Result<Decoded, NotCovered>> {
     let header = JpegHeader::parse(data)?;
     let frame = header.frame()?.clone();
     if !matches!(
@@ -97,7 +104,7 @@ pub(crate) fn decode(data: &[u8], scale: u32) -> Result<std::result::Result<Deco
     }
     let n = (8 / scale.clamp(1, 8)) as usize;
     let stored = stored_model(&header, &frame)?;
-    let Some(mut state) = State::new(&frame, n)? else {
+    let Some(mut state) = State::new(&frame, n, *limits)? else {
         return Ok(Err(NotCovered::SamplingRatio));
     };
     state.run(data, &header)?;
@@ -197,10 +204,11 @@ struct State {
     ac: [Option<Box<Huffman>>; 4],
     restart_interval: usize,
     eobrun: u32,
+    limits: Limits,
 }
 
 impl State {
-    fn new(frame: &Frame, n: usize) -> Result<Option<Self>> {
+    fn new(frame: &Frame, n: usize, limits: Limits) -> Result<Option<Self>> {
         let hmax = frame
             .components
             .iter()
@@ -224,6 +232,7 @@ impl State {
             }
         }
         let (width, height) = (frame.width as usize, frame.height as usize);
+        check_memory(frame, n, hmax, vmax, &limits)?;
         let mcus_w = width.div_ceil(8 * hmax);
         let mcus_h = height.div_ceil(8 * vmax);
         let single = frame.components.len() == 1;
@@ -262,8 +271,7 @@ impl State {
                 .checked_mul(padded_h * ny)
                 .ok_or_else(|| corrupt("image size overflows"))?;
             let blocks = padded_w * padded_h;
-            let dc_only = nx == 1 && ny == 1;
-            let (zone, zone_last) = zone(dc_only);
+            let (zone, zone_last, kept) = zone(progressive, nx, ny);
             comps.push(Component {
                 id: c.id,
                 h,
@@ -281,8 +289,9 @@ impl State {
                 rx,
                 ry,
                 plane: vec![128; plane_len],
+                kept,
                 coefs: if progressive {
-                    vec![0; blocks * kept(dc_only)]
+                    vec![0; blocks * kept]
                 } else {
                     Vec::new()
                 },
@@ -305,6 +314,7 @@ impl State {
             ac: standard_ac,
             restart_interval: 0,
             eobrun: 0,
+            limits,
         }))
     }
 
@@ -337,6 +347,7 @@ impl State {
             match seg.marker {
                 markers::EOI => break,
                 markers::SOS => {
+                    self.limits.check_deadline()?;
                     let scan = parse_sos(seg.payload, &self.comps)?;
                     let (end, short) = self.scan(data, seg.end, &scan)?;
                     seen_scan = true;
@@ -353,7 +364,7 @@ impl State {
             return Err(corrupt("no scan could be read"));
         }
         if self.progressive {
-            self.transform_progressive();
+            self.transform_progressive()?;
         }
         Ok(truncated)
     }
@@ -446,6 +457,7 @@ impl State {
             mcus_w,
             mcus_h,
             eobrun,
+            limits,
             ..
         } = self;
         let interleaved = scan.comps.len() > 1;
@@ -485,8 +497,6 @@ impl State {
         }
         *eobrun = 0;
         let entropy = EntropyData::new(data, start);
-        let mut interval = 0;
-        let mut r = entropy.interval(0);
         let (units_w, units_h) = if interleaved {
             (*mcus_w, *mcus_h)
         } else {
@@ -495,79 +505,65 @@ impl State {
         };
         let total = units_w * units_h;
         let ri = *restart_interval;
+        // Restart intervals are placed by their RSTn numbers, so damage costs only the
+        // intervals it touches: the rest of a damaged interval, and any interval whose data
+        // is missing, is filled with the last good DC of each component (libjpeg fills it
+        // with gray), and decoding resumes at the next marker.
+        let map = entropy.map_intervals(if ri > 0 { total.div_ceil(ri) } else { 1 });
+        let last_stored = map.iter().rposition(Option::is_some).unwrap_or(0);
+        let mut r = entropy.interval(0);
+        let mut damaged = false;
+        let mut good_dc = [0i32; 4];
         let mut short = false;
         let mut coef = [0f32; 64];
         for unit in 0..total {
             if ri > 0 && unit > 0 && unit % ri == 0 {
-                // The next restart interval: fresh bits and predictions.
-                interval += 1;
-                if interval >= entropy.intervals() {
+                let ui = unit / ri;
+                if ui > last_stored {
+                    // Nothing stored past here: a truncated file keeps what was decoded.
                     short = true;
                     break;
                 }
-                r = entropy.interval(interval);
+                damaged = map[ui].is_none();
+                r = entropy.interval(map[ui].unwrap_or(usize::MAX));
                 for ctx in &ctxs {
                     comps[ctx.ci].dc_pred = 0;
                 }
                 *eobrun = 0;
             }
             let (ux, uy) = (unit % units_w, unit / units_w);
-            for ctx in &ctxs {
-                let c = &mut comps[ctx.ci];
-                for by in 0..ctx.bv {
-                    for bx in 0..ctx.bh {
-                        let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
-                        if x >= c.padded_w || y >= c.padded_h {
-                            continue;
-                        }
-                        match kind {
-                            Kind::Sequential => sequential_block(&mut r, ctx, c, x, y, &mut coef),
-                            Kind::DcFirst => {
-                                let Some(dc) = ctx.dc else { continue };
-                                c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
-                                let nn = kept(c.nx * c.ny == 1);
-                                c.coefs[(y * c.padded_w + x) * nn] = (c.dc_pred << scan.al) as i16;
-                            }
-                            Kind::DcRefine => {
-                                if r.bit() {
-                                    let nn = kept(c.nx * c.ny == 1);
-                                    c.coefs[(y * c.padded_w + x) * nn] |= (1 << scan.al) as i16;
-                                }
-                            }
-                            Kind::AcFirst | Kind::AcRefine => {
-                                let Some(ac) = ctx.ac else { continue };
-                                let b = y * c.padded_w + x;
-                                let nn = kept(c.nx * c.ny == 1);
-                                let mut spare = 0u64;
-                                let mask = c.nonzero.get_mut(b).unwrap_or(&mut spare);
-                                let coefs = &mut c.coefs[b * nn..b * nn + nn];
-                                if kind == Kind::AcFirst {
-                                    ac_first(&mut r, ac, scan, &c.zone, coefs, mask, eobrun);
-                                } else {
-                                    ac_refine(&mut r, ac, scan, &c.zone, coefs, mask, eobrun);
-                                }
-                            }
-                        }
+            if damaged {
+                fill_unit(&ctxs, comps, kind, scan, &good_dc, ux, uy);
+            } else {
+                decode_unit(&mut r, &ctxs, comps, kind, scan, eobrun, ux, uy, &mut coef);
+                if ri > 0 && r.overran(0) {
+                    damaged = true;
+                } else {
+                    for (g, ctx) in good_dc.iter_mut().zip(&ctxs) {
+                        *g = comps[ctx.ci].dc_pred;
                     }
                 }
             }
-            // A stream that ran dry: stop at the end of this row of units.
-            if ux == units_w - 1 && r.overran(8) {
-                short = unit + 1 < total;
-                break;
+            if ux == units_w - 1 {
+                limits.check_deadline()?;
+                // A stream that ran dry: stop at the end of this row of units.
+                if ri == 0 && r.overran(8) {
+                    short = unit + 1 < total;
+                    break;
+                }
             }
         }
         Ok((entropy.next_marker, short))
     }
 
     /// After the last progressive scan: dequantise and transform every block.
-    fn transform_progressive(&mut self) {
+    fn transform_progressive(&mut self) -> Result<()> {
         let mut coef = [0f32; 64];
         // Quantiser of each zone slot, per component.
         for c in &mut self.comps {
             let Some(q) = c.quant else { continue };
             let (nx, ny) = (c.nx, c.ny);
-            let nn = kept(nx * ny == 1);
+            let nn = c.kept;
             let mut qslot = [0i32; 64];
             let mut nat_of = [0usize; 64];
             for k in 0..64 {
@@ -579,6 +575,7 @@ impl State {
             }
             let stride = c.padded_w * nx;
             for by in 0..c.padded_h {
+                self.limits.check_deadline()?;
                 for bx in 0..c.padded_w {
                     let b = by * c.padded_w + bx;
                     let kept = &c.coefs[b * nn..b * nn + nn];
@@ -599,6 +596,7 @@ impl State {
                 }
             }
         }
+        Ok(())
     }
 
     /// Upsamples the planes to the reduced image size and converts the colour model.
@@ -663,6 +661,99 @@ impl State {
             Stored::Gray => {}
         }
         Bitmap::new(w, h, layout, out)
+    }
+}
+
+/// Decodes one unit (an MCU, or one block of a non-interleaved scan).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn decode_unit(
+    r: &mut BitReader<'_>,
+    ctxs: &[Ctx<'_>],
+    comps: &mut [Component],
+    kind: Kind,
+    scan: &Scan,
+    eobrun: &mut u32,
+    ux: usize,
+    uy: usize,
+    coef: &mut [f32; 64],
+) {
+    for ctx in ctxs {
+        let c = &mut comps[ctx.ci];
+        for by in 0..ctx.bv {
+            for bx in 0..ctx.bh {
+                let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
+                if x >= c.padded_w || y >= c.padded_h {
+                    continue;
+                }
+                let nn = c.kept;
+                match kind {
+                    Kind::Sequential => sequential_block(r, ctx, c, x, y, coef),
+                    Kind::DcFirst => {
+                        let Some(dc) = ctx.dc else { continue };
+                        c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
+                        c.coefs[(y * c.padded_w + x) * nn] = (c.dc_pred << scan.al) as i16;
+                    }
+                    Kind::DcRefine => {
+                        if r.bit() {
+                            c.coefs[(y * c.padded_w + x) * nn] |= (1 << scan.al) as i16;
+                        }
+                    }
+                    Kind::AcFirst | Kind::AcRefine => {
+                        let Some(ac) = ctx.ac else { continue };
+                        let b = y * c.padded_w + x;
+                        let mut spare = 0u64;
+                        let mask = c.nonzero.get_mut(b).unwrap_or(&mut spare);
+                        let coefs = &mut c.coefs[b * nn..b * nn + nn];
+                        if kind == Kind::AcFirst {
+                            ac_first(r, ac, scan, &c.zone, coefs, mask, eobrun);
+                        } else {
+                            ac_refine(r, ac, scan, &c.zone, coefs, mask, eobrun);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fills one unit of a damaged restart interval with each component's last good DC: a flat
+/// block where sequential data is missing, the DC alone where a progressive first DC scan's
+/// is; a refinement with no data refines nothing.
+fn fill_unit(
+    ctxs: &[Ctx<'_>],
+    comps: &mut [Component],
+    kind: Kind,
+    scan: &Scan,
+    good_dc: &[i32; 4],
+    ux: usize,
+    uy: usize,
+) {
+    for (ctx, &dc) in ctxs.iter().zip(good_dc) {
+        let c = &mut comps[ctx.ci];
+        for by in 0..ctx.bv {
+            for bx in 0..ctx.bh {
+                let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
+                if x >= c.padded_w || y >= c.padded_h {
+                    continue;
+                }
+                match kind {
+                    Kind::Sequential => {
+                        let v = dc_pixel(dc.wrapping_mul(i32::from(ctx.q[0])));
+                        let stride = c.padded_w * c.nx;
+                        let at = y * c.ny * stride + x * c.nx;
+                        for row in 0..c.ny {
+                            c.plane[at + row * stride..][..c.nx].fill(v);
+                        }
+                    }
+                    Kind::DcFirst => {
+                        let nn = c.kept;
+                        c.coefs[(y * c.padded_w + x) * nn] = (dc << scan.al) as i16;
+                    }
+                    Kind::DcRefine | Kind::AcFirst | Kind::AcRefine => {}
+                }
+            }
+        }
     }
 }
 
@@ -754,20 +845,30 @@ fn sequential_block(
 }
 
 /// The coefficients a block's output reads, as slots in its kept coefficients (255 for unread
-/// ones), and the last zigzag index read. A block mean needs the DC alone; any finer area mean
-/// needs all 64.
-fn zone(dc_only: bool) -> ([u8; 64], usize) {
-    if dc_only {
-        let mut zone = [255u8; 64];
+/// ones), the last zigzag index read, and how many are kept. A block mean needs the DC alone.
+/// A sequential block is decoded whole as it is read, so every coefficient counts; a
+/// progressive file must keep its coefficients until the last scan, so it keeps only the low
+/// `nx x ny` frequencies its reduced block can show, as libjpeg's scaled IDCTs do: a quarter
+/// of the memory at 1/2, a sixteenth at 1/4.
+fn zone(progressive: bool, nx: usize, ny: usize) -> ([u8; 64], usize, usize) {
+    let mut zone = [255u8; 64];
+    if nx * ny == 1 {
         zone[0] = 0;
-        return (zone, 0);
+        return (zone, 0, 1);
     }
-    (ZIGZAG, 63)
-}
-
-/// How many coefficients a block keeps.
-fn kept(dc_only: bool) -> usize {
-    if dc_only { 1 } else { 64 }
+    if !progressive {
+        return (ZIGZAG, 63, 64);
+    }
+    let (mut slot, mut last) = (0u8, 0);
+    for (k, z) in zone.iter_mut().enumerate() {
+        let nat = usize::from(ZIGZAG[k]);
+        if nat / 8 < ny && nat % 8 < nx {
+            *z = slot;
+            slot += 1;
+            last = k;
+        }
+    }
+    (zone, last, usize::from(slot))
 }
 
 /// A progressive AC first pass (G.1.2.2) for one block.
@@ -880,6 +981,67 @@ fn ac_refine(
         }
         *eobrun -= 1;
     }
+}
+
+/// Refuses a decode whose planes, kept coefficients and output would be over the memory
+/// limit, before any of them is allocated.
+fn check_memory(frame: &Frame, n: usize, hmax: usize, vmax: usize, limits: &Limits) -> Result<()> {
+    let (width, height) = (u64::from(frame.width), u64::from(frame.height));
+    let progressive = frame.process == Process::Progressive;
+    let single = frame.components.len() == 1;
+    // Pixels a block becomes: `n`, doubled for subsampled sequential chroma (as in `new`).
+    let grow = |max: usize, f: usize| {
+        let mut m = n;
+        while !single && !progressive && m < 8 && (max * n).is_multiple_of(f * m * 2) {
+            m *= 2;
+        }
+        m as u64
+    };
+    let mut bytes = 0u64;
+    for c in &frame.components {
+        let (h, v) = (u64::from(c.h), u64::from(c.v));
+        let blocks = (width * h).div_ceil(hmax as u64 * 8) * (height * v).div_ceil(vmax as u64 * 8);
+        bytes += blocks * grow(hmax, usize::from(c.h)) * grow(vmax, usize::from(c.v));
+        if progressive {
+            // Kept coefficients (i16, the low n x n) and, when AC is decoded, a bit mask.
+            let nn = (n * n) as u64;
+            bytes += 2 * nn * blocks + if n == 1 { 0 } else { 8 * blocks };
+        }
+    }
+    let s = (8 / n) as u64;
+    bytes += width.div_ceil(s) * height.div_ceil(s) * frame.components.len() as u64;
+    limits.check_memory(
+        format_args!("a {width}x{height} JPEG decoded at 1/{s}"),
+        bytes,
+    )
+}
+
+/// Refuses a file with more scans than [`Limits::max_scans`], before any is decoded: each
+/// scan walks the whole image, so many tiny ones are a CPU bomb.
+pub(crate) fn check_scans(data: &[u8], first_scan: Option<usize>, limits: &Limits) -> Result<()> {
+    let Some(mut pos) = first_scan else {
+        return Ok(());
+    };
+    let mut scans = 0u32;
+    while let Ok(Some(seg)) = next_segment(data, pos) {
+        if seg.marker == markers::EOI {
+            break;
+        }
+        pos = seg.end;
+        if seg.marker == markers::SOS {
+            scans += 1;
+            if scans > limits.max_scans {
+                return Err(Error::OverLimit {
+                    reason: format!(
+                        "JPEG has more than {} scans (the scan limit)",
+                        limits.max_scans
+                    ),
+                });
+            }
+            pos = skip_entropy(data, seg.end);
+        }
+    }
+    Ok(())
 }
 
 /// Offset of the first marker after entropy-coded data starting at `pos` (RSTn and stuffed
