@@ -1,16 +1,18 @@
 //! The `thumbnail` binary as a user runs it: `serve` over real HTTP (curl and reqwest),
 //! signals, batch mode over real folders and the S3-compatible test server, probe and sign.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{BIN, Serve, run, stderr};
 
 use bytes::Bytes;
 use thumbnail_core::InputFormat;
 use thumbnail_storage::{Key, PutOptions, Store, Timeouts};
-
-const BIN: &str = env!("CARGO_BIN_EXE_thumbnail");
 
 fn photo_path() -> PathBuf {
     thumbnail_testkit::corpus_path("photos/mate-storm-1920x1280.jpg")
@@ -19,84 +21,6 @@ fn photo_path() -> PathBuf {
 fn dims(bytes: &[u8]) -> (u32, u32, InputFormat) {
     let i = thumbnail_core::probe(bytes).expect("a decodable image");
     (i.width, i.height, i.format)
-}
-
-fn run(args: &[&str], cwd: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A running `thumbnail serve`, killed on drop if the test did not stop it.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(args: &[&str], cwd: &Path) -> Serve {
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(args)
-            .current_dir(cwd)
-            .env("RUST_LOG", "warn")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let base = loop {
-            assert!(Instant::now() < deadline, "serve did not start");
-            let line = lines
-                .next()
-                .expect("serve exited before listening")
-                .unwrap();
-            if let Some(url) = line.strip_prefix("listening on ") {
-                break url.trim().to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Serve { child, base }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([&format!("-{sig}"), &self.child.id().to_string()])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "kill -{sig}");
-    }
-
-    fn wait(&mut self, within: Duration) -> std::process::ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "serve did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The README's first-run flow, byte for byte: `serve` with no storage flags, then curl -T.

@@ -301,9 +301,9 @@ impl Limits {
         if bytes > self.max_memory {
             return Err(Error::OverLimit {
                 reason: format!(
-                    "{what} needs {} MiB of memory, over the limit of {} MiB",
-                    bytes.div_ceil(1 << 20),
-                    self.max_memory >> 20
+                    "{what} needs {} of memory, over the limit of {}",
+                    mib(bytes),
+                    mib(self.max_memory)
                 ),
             });
         }
@@ -317,6 +317,15 @@ impl Limits {
             Some(d) if Instant::now() >= d => Err(Error::DeadlineExceeded),
             _ => Ok(()),
         }
+    }
+}
+
+/// A byte count for messages: MiB, or KiB under one MiB.
+fn mib(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes.div_ceil(1 << 20))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1 << 10))
     }
 }
 

@@ -162,6 +162,47 @@ fn scaled_decodes_match_the_averaged_full_decode() {
     assert!(checked >= 200, "only {checked} comparisons");
 }
 
+/// Progressive files whose coefficients do not all fit the memory limit keep only the low
+/// frequencies their reduced blocks show: close to the exact area mean, not equal.
+#[test]
+fn progressive_files_over_the_memory_limit_keep_the_low_frequencies() {
+    let mut checked = 0;
+    for path in jpegs() {
+        let name = common::name(&path);
+        let data = common::read(&path);
+        let Ok(info) = thumbnail_core::probe(&data) else {
+            continue;
+        };
+        if !name.contains("progressive") || info.width < 64 || info.height < 64 {
+            continue;
+        }
+        let Ok(reference) = stages::decode_jpeg_reference(&data, &LIMITS) else {
+            continue;
+        };
+        // At 1/2, between what the low frequencies need (2 to 3 bytes a pixel with planes and
+        // output) and what all 64 coefficients need (4 to 7.5).
+        let px = u64::from(info.width) * u64::from(info.height);
+        let tight = Limits {
+            max_memory: px * 7 / 2,
+            ..LIMITS
+        };
+        for s in [2u32, 4] {
+            let ours = stages::decode_jpeg_scaled(&data, s, &tight)
+                .unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
+            let (_, _, oracle) = area_average(&reference, s);
+            let (whole, _) = compare(&ours, &oracle, (reference.width(), reference.height()), s);
+            assert!(
+                whole.mean_abs() <= 2.0 * WHOLE_MEAN && whole.psnr() >= WHOLE_PSNR - 6.0,
+                "{name} at 1/{s}: {:.2} on average, PSNR {:.1} dB",
+                whole.mean_abs(),
+                whole.psnr()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "only {checked} comparisons");
+}
+
 #[test]
 fn the_tolerance_catches_a_wrong_decode() {
     // Red and blue swapped, or the image one output pixel off: both far outside the bounds.

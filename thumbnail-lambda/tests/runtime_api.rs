@@ -277,10 +277,11 @@ fn upload_event_lambda_thumbnail_chain() {
     }
 }
 
-/// A 12 MP and a 50 MP JPEG, each in a fresh function process: init time and peak RSS are
-/// printed, and the peak must fit a 128 MB function.
+/// A 12 MP and a 50 MP JPEG, and a 100 MP file of every format (with the decompression
+/// bombs that cost the most before decoders streamed), each in a fresh function process:
+/// init time and peak RSS are printed, and the peak must fit a 128 MB function.
 #[test]
-fn big_photos_fit_a_128_mb_function() {
+fn big_images_of_every_format_fit_a_128_mb_function() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (store, q) = rt.block_on(bucket("mem"));
     let b = store.bucket().to_string();
@@ -296,7 +297,17 @@ fn big_photos_fit_a_128_mb_function() {
     let fifty = thumbnail_core::thumbnail(&twelve, &spec, &thumbnail_core::Limits::default())
         .unwrap()
         .bytes;
-    for (name, bytes) in [("12mp.jpg", twelve), ("50mp.jpg", fifty)] {
+    let mut images = vec![("12mp.jpg".to_string(), twelve), ("50mp.jpg".into(), fifty)];
+    for sample in thumbnail_testkit::hostile::catalogue() {
+        let wanted = sample.name.contains("-photo-")
+            || sample.name.starts_with("png-interlaced-rgba16")
+            || sample.name.starts_with("tiff-rgba16-deflate-strips");
+        if wanted {
+            images.push((sample.name.to_string(), (sample.make)()));
+        }
+    }
+    assert!(images.len() >= 10, "{} images", images.len());
+    for (name, bytes) in images {
         let size = bytes.len();
         rt.block_on(store.put(
             &Key::new(format!("uploads/{name}")).unwrap(),

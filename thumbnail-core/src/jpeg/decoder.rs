@@ -104,7 +104,16 @@ pub(crate) fn decode(
     }
     let n = (8 / scale.clamp(1, 8)) as usize;
     let stored = stored_model(&header, &frame)?;
-    let Some(mut state) = State::new(&frame, n, *limits)? else {
+    // A progressive file keeps every block's coefficients until its last scan: all 64 for
+    // an exact area mean when they fit the memory limit, else only the low frequencies the
+    // reduced block shows (libjpeg's scaled IDCT), a quarter or less of the memory.
+    let state = match State::new(&frame, n, *limits, false) {
+        Err(e) if e.kind() == crate::ErrorKind::OverLimit && n > 1 => {
+            State::new(&frame, n, *limits, frame.process == Process::Progressive)
+        }
+        other => other,
+    };
+    let Some(mut state) = state? else {
         return Ok(Err(NotCovered::SamplingRatio));
     };
     state.run(data, &header)?;
@@ -208,7 +217,7 @@ struct State {
 }
 
 impl State {
-    fn new(frame: &Frame, n: usize, limits: Limits) -> Result<Option<Self>> {
+    fn new(frame: &Frame, n: usize, limits: Limits, low_only: bool) -> Result<Option<Self>> {
         let hmax = frame
             .components
             .iter()
@@ -232,7 +241,8 @@ impl State {
             }
         }
         let (width, height) = (frame.width as usize, frame.height as usize);
-        check_memory(frame, n, hmax, vmax, &limits)?;
+        let low_only = low_only && frame.process == Process::Progressive;
+        check_memory(frame, n, hmax, vmax, low_only, &limits)?;
         let mcus_w = width.div_ceil(8 * hmax);
         let mcus_h = height.div_ceil(8 * vmax);
         let single = frame.components.len() == 1;
@@ -271,7 +281,7 @@ impl State {
                 .checked_mul(padded_h * ny)
                 .ok_or_else(|| corrupt("image size overflows"))?;
             let blocks = padded_w * padded_h;
-            let (zone, zone_last, kept) = zone(progressive, nx, ny);
+            let (zone, zone_last, kept) = zone(low_only, nx, ny);
             comps.push(Component {
                 id: c.id,
                 h,
@@ -845,18 +855,17 @@ fn sequential_block(
 }
 
 /// The coefficients a block's output reads, as slots in its kept coefficients (255 for unread
-/// ones), the last zigzag index read, and how many are kept. A block mean needs the DC alone.
-/// A sequential block is decoded whole as it is read, so every coefficient counts; a
-/// progressive file must keep its coefficients until the last scan, so it keeps only the low
-/// `nx x ny` frequencies its reduced block can show, as libjpeg's scaled IDCTs do: a quarter
-/// of the memory at 1/2, a sixteenth at 1/4.
-fn zone(progressive: bool, nx: usize, ny: usize) -> ([u8; 64], usize, usize) {
+/// ones), the last zigzag index read, and how many are kept. A block mean needs the DC alone;
+/// an exact finer area mean needs all 64. With `low_only` (a progressive file whose
+/// coefficients would not fit the memory limit) only the low `nx x ny` frequencies the
+/// reduced block can show are kept, as libjpeg's scaled IDCTs do.
+fn zone(low_only: bool, nx: usize, ny: usize) -> ([u8; 64], usize, usize) {
     let mut zone = [255u8; 64];
     if nx * ny == 1 {
         zone[0] = 0;
         return (zone, 0, 1);
     }
-    if !progressive {
+    if !low_only {
         return (ZIGZAG, 63, 64);
     }
     let (mut slot, mut last) = (0u8, 0);
@@ -985,7 +994,14 @@ fn ac_refine(
 
 /// Refuses a decode whose planes, kept coefficients and output would be over the memory
 /// limit, before any of them is allocated.
-fn check_memory(frame: &Frame, n: usize, hmax: usize, vmax: usize, limits: &Limits) -> Result<()> {
+fn check_memory(
+    frame: &Frame,
+    n: usize,
+    hmax: usize,
+    vmax: usize,
+    low_only: bool,
+    limits: &Limits,
+) -> Result<()> {
     let (width, height) = (u64::from(frame.width), u64::from(frame.height));
     let progressive = frame.process == Process::Progressive;
     let single = frame.components.len() == 1;
@@ -1004,7 +1020,11 @@ fn check_memory(frame: &Frame, n: usize, hmax: usize, vmax: usize, limits: &Limi
         bytes += blocks * grow(hmax, usize::from(c.h)) * grow(vmax, usize::from(c.v));
         if progressive {
             // Kept coefficients (i16, the low n x n) and, when AC is decoded, a bit mask.
-            let nn = (n * n) as u64;
+            let nn = match (n, low_only) {
+                (1, _) => 1,
+                (_, true) => (n * n) as u64,
+                (_, false) => 64,
+            };
             bytes += 2 * nn * blocks + if n == 1 { 0 } else { 8 * blocks };
         }
     }

@@ -1,0 +1,20 @@
+//! Shared by the per-format targets: one decoder's input, under the default limits (so the
+//! 100 MP pixel limit is reachable and `-rss_limit_mb=64` checks the memory bound), with a
+//! short deadline so a slow input is a finding only when it ignores the deadline.
+
+use std::time::{Duration, Instant};
+
+use thumbnail_core::{InputFormat, Limits, ThumbnailSpec, sniff, thumbnail};
+
+pub fn run(data: &[u8], format: InputFormat) {
+    if sniff(data).ok() != Some(format) {
+        return;
+    }
+    let limits = Limits {
+        deadline: Some(Instant::now() + Duration::from_secs(2)),
+        ..Limits::default()
+    };
+    if let Ok(t) = thumbnail(data, &ThumbnailSpec::sized(64, 48), &limits) {
+        assert_eq!((t.width, t.height), (64, 48));
+    }
+}

@@ -1,0 +1,171 @@
+//! `thumbnail serve` against CPU bombs, as an attacker would send them: a request past its
+//! deadline stops its image work (the process's CPU time stops growing), its job slot frees
+//! only then and at once, normal requests keep being served, and SIGTERM exits promptly with
+//! a bomb in flight. The CLI's own `--image-timeout` stops a bomb the same way.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Serve, run, stderr};
+
+/// CPU seconds the process has used so far (user + system, from /proc).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    // USER_HZ is 100 on every Linux this runs on.
+    ticks / 100.0
+}
+
+fn bomb() -> Vec<u8> {
+    thumbnail_testkit::hostile::cpu_bomb()
+}
+
+/// A size that makes the bomb decode its AC scans: seconds of work without a deadline.
+const BIG: &str = "/thumbnail?size=1000x1000";
+
+#[test]
+fn a_scan_bomb_past_its_deadline_frees_the_cpu_and_the_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--request-timeout",
+            "1s",
+            "--jobs",
+            "2",
+        ],
+        dir.path(),
+    );
+    let pid = server.child.id();
+    let client = reqwest::blocking::Client::new();
+    let bomb = bomb();
+    // Four at once: two run, two wait for a slot; all four hit the 1 s deadline.
+    let start = Instant::now();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let jobs: Vec<_> = (0..4)
+            .map(|_| {
+                let (client, url, body) = (&client, server.url(BIG), bomb.clone());
+                s.spawn(move || {
+                    client
+                        .post(url)
+                        .body(body)
+                        .send()
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    });
+    assert_eq!(statuses, [504; 4], "{statuses:?}");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    // The work stopped with the requests: no CPU is spent after the 504s.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = cpu_seconds(pid);
+    std::thread::sleep(Duration::from_millis(1500));
+    let spent = cpu_seconds(pid) - before;
+    assert!(spent < 0.3, "{spent:.2} s of CPU after the deadline");
+    // And the slots are free: a normal image is served at once.
+    let photo = thumbnail_testkit::corpus_file("photos/kodak-dc240-640x480.jpg");
+    let resp = client
+        .post(server.url("/thumbnail"))
+        .body(photo)
+        .send()
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let metrics = client
+        .get(server.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("thumbnail_jobs_running 0")
+            && metrics.contains("thumbnail_jobs_waiting 0"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn sigterm_exits_promptly_with_a_bomb_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Serve::start(
+        &["--listen", "127.0.0.1:0", "--request-timeout", "2s"],
+        dir.path(),
+    );
+    let url = server.url(BIG);
+    let body = bomb();
+    let request = std::thread::spawn(move || {
+        reqwest::blocking::Client::new()
+            .post(url)
+            .body(body)
+            .send()
+            .map(|r| r.status().as_u16())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    server.signal("TERM");
+    // The in-flight request ends at its deadline (1.5 s from now) and the process with it,
+    // instead of waiting out the seconds of decoding the bomb would take.
+    let status = server.wait(Duration::from_secs(10));
+    let took = start.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took < Duration::from_millis(2500),
+        "exited {took:?} after SIGTERM"
+    );
+    assert_eq!(request.join().unwrap().ok(), Some(504));
+}
+
+#[test]
+fn the_cli_stops_a_bomb_at_its_image_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("bomb.jpg");
+    std::fs::write(&input, bomb()).unwrap();
+    let start = Instant::now();
+    let out = run(
+        &[
+            "bomb.jpg",
+            "--size",
+            "1000x1000",
+            "--image-timeout",
+            "500ms",
+            "-o",
+            "out.jpg",
+        ],
+        dir.path(),
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("deadline"), "{err}");
+    assert!(!dir.path().join("out.jpg").exists());
+    // The limits have their environment variables too.
+    let out = std::process::Command::new(common::BIN)
+        .args(["bomb.jpg", "-o", "out.jpg"])
+        .env("THUMBNAIL_MAX_SCANS", "50")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("more than 50 scans"),
+        "{}",
+        stderr(&out)
+    );
+}
