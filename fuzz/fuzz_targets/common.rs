@@ -1,6 +1,7 @@
-//! Shared by the per-format targets: one decoder's input, under the default limits (so the
-//! 100 MP pixel limit is reachable and `-rss_limit_mb=64` checks the memory bound), with a
-//! short deadline so a slow input is a finding only when it ignores the deadline.
+//! Shared by the per-format targets: one decoder's input under the default pixel limit (100 MP
+//! headers are reachable) but a 4 MiB memory limit, so `-rss_limit_mb=64` (libFuzzer's own
+//! corpus takes a few tens of MiB) catches any allocation the limits do not account for; and a
+//! short deadline, so a slow input is a finding only when it ignores the deadline.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ pub fn run(data: &[u8], format: InputFormat) {
     }
     let limits = Limits {
         deadline: Some(Instant::now() + Duration::from_secs(2)),
+        max_memory: 4 << 20,
         ..Limits::default()
     };
     if let Ok(t) = thumbnail(data, &ThumbnailSpec::sized(64, 48), &limits) {

@@ -8,6 +8,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Serve, run, stderr};
+use thumbnail_testkit::hostile;
 
 /// CPU seconds the process has used so far (user + system, from /proc).
 fn cpu_seconds(pid: u32) -> f64 {
@@ -94,6 +95,54 @@ fn a_scan_bomb_past_its_deadline_frees_the_cpu_and_the_slot() {
             && metrics.contains("thumbnail_jobs_waiting 0"),
         "{metrics}"
     );
+}
+
+/// Peak resident memory of a process so far, in MiB (from /proc).
+fn peak_rss_mib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb / 1024
+}
+
+#[test]
+fn memory_is_bounded_by_jobs_whatever_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&["--listen", "127.0.0.1:0", "--jobs", "4"], dir.path());
+    let client = reqwest::blocking::Client::new();
+    // The worst decompression bombs of three formats, four of each at once: each declares
+    // 100 MP (a full frame would be 400 to 800 MB).
+    let bombs = [
+        hostile::tiff(hostile::SIDE, hostile::SIDE, 16, Some(16), false),
+        hostile::png(hostile::SIDE, hostile::SIDE, 16, true, false),
+        hostile::gif(hostile::SIDE, hostile::SIDE, false, |_, _| 0),
+    ];
+    for bomb in &bombs {
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let jobs: Vec<_> = (0..4)
+                .map(|_| {
+                    let (client, url) = (&client, server.url("/thumbnail"));
+                    s.spawn(move || {
+                        client
+                            .post(url)
+                            .body(bomb.clone())
+                            .send()
+                            .unwrap()
+                            .status()
+                            .as_u16()
+                    })
+                })
+                .collect();
+            jobs.into_iter().map(|j| j.join().unwrap()).collect()
+        });
+        assert_eq!(statuses, [200; 4]);
+    }
+    let peak = peak_rss_mib(server.child.id());
+    // Four jobs at once, each within its decoder budget plus its body.
+    assert!(peak < 4 * 48, "peak RSS {peak} MiB");
 }
 
 #[test]

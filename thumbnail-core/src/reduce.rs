@@ -50,8 +50,7 @@ impl BoxReducer {
         factor: u32,
         limits: &Limits,
     ) -> Result<Self> {
-        check(limits, width, height, factor, layout.channels() as u64)?;
-        Ok(Self::with_order(width, height, layout, factor, false))
+        Self::try_with_order(width, height, layout, factor, false, limits)
     }
 
     /// The same for rows bottom to top when `bottom_up`.

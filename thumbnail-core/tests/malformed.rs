@@ -63,3 +63,25 @@ fn malformed_files_fail_cleanly_or_decode() {
         "{errors} errors, {decoded} decoded"
     );
 }
+
+/// Inputs the fuzzers found, kept as they were found: each once panicked or overran a bound.
+#[test]
+fn fuzzer_findings_stay_fixed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let data = common::read(&path);
+        let name = common::name(&path);
+        let r = std::panic::catch_unwind(|| {
+            thumbnail(&data, &ThumbnailSpec::sized(64, 48), &Limits::default())
+        });
+        match r {
+            Ok(Ok(t)) => assert_eq!((t.width, t.height), (64, 48), "{name}"),
+            Ok(Err(e)) => assert!(!e.to_string().is_empty(), "{name}"),
+            Err(_) => panic!("{name}: panicked"),
+        }
+        n += 1;
+    }
+    assert!(n >= 1, "no regression inputs in {}", dir.display());
+}

@@ -24,10 +24,12 @@ fn corrupt(e: tiff::TiffError) -> Error {
 fn decoder<'a>(data: &'a [u8], limits: &Limits) -> Result<Decoder<Cursor<&'a [u8]>>> {
     let mut l = tiff::decoder::Limits::default();
     // One chunk at a time is ever decoded; `stream_chunks` refuses a larger one by name first.
+    // Compressed data is read from the file, so never needs more than the file; tag values
+    // (strip tables, an ICC profile) are small in any real file.
     let cap = usize::try_from(limits.max_memory).unwrap_or(usize::MAX);
     l.decoding_buffer_size = cap;
-    l.intermediate_buffer_size = cap;
-    l.ifd_value_size = 16 << 20;
+    l.intermediate_buffer_size = cap.min(data.len().saturating_add(1 << 16));
+    l.ifd_value_size = cap.min(4 << 20);
     Ok(Decoder::new(Cursor::new(data))
         .map_err(corrupt)?
         .with_limits(l))

@@ -48,8 +48,8 @@ const STEP: usize = 16 << 10;
 
 /// libwebp's incremental decoder, scaling while it decodes: lossy frames stream through its
 /// rescaler a few rows at a time. Lossless frames and the alpha plane of lossy ones are held
-/// whole by libwebp, so those are refused when that is over the memory limit (unless the
-/// output needs the full size anyway); animations take the first frame through image-webp,
+/// whole by libwebp, so those are refused when that is over the memory limit (which a large
+/// output raises to what it needs); animations take the first frame through image-webp,
 /// under the same rule.
 pub(super) fn decode(
     data: &[u8],
@@ -72,7 +72,7 @@ pub(super) fn decode(
             format_args!("an animated {w}x{h} WebP (whole frames)"),
             px * 8,
         )?;
-        return decode_animated(data, limits, icc);
+        return decode_animated(data, icc);
     }
     let reduction = reduction.max(1);
     let (ow, oh) = (w.div_ceil(reduction), h.div_ceil(reduction));
@@ -182,24 +182,47 @@ fn incremental(
     result
 }
 
-/// The first frame of an animation, whole, through image-webp.
-fn decode_animated(data: &[u8], limits: &Limits, icc: Option<Vec<u8>>) -> Result<Decoded> {
-    let mut d = decoder(data, limits)?;
-    let (w, h) = d.dimensions();
-    let layout = if d.has_alpha() {
-        PixelLayout::Rgba
-    } else {
-        PixelLayout::Rgb
-    };
-    let size = d
-        .output_buffer_size()
-        .ok_or_else(|| corrupt("image too large for memory"))?;
-    let mut buf = vec![0; size];
-    d.read_image(&mut buf).map_err(corrupt)?;
-    Ok(Decoded {
-        bitmap: Bitmap::new(w, h, layout, buf)?,
-        icc,
-        orientation: Default::default(),
-        scale: 1,
-    })
+/// The first frame of an animation, composited on its canvas by libwebp's animation decoder
+/// (which holds the canvas whole: the caller checks the memory first).
+fn decode_animated(data: &[u8], icc: Option<Vec<u8>>) -> Result<Decoded> {
+    use libwebp_sys as w;
+    // SAFETY: the options and info are plain data initialised by libwebp; `data` outlives the
+    // decoder, which is deleted once on every path; the frame buffer libwebp returns holds
+    // canvas_width x canvas_height RGBA pixels and is copied before the decoder is deleted.
+    unsafe {
+        let mut opts = std::mem::zeroed::<w::WebPAnimDecoderOptions>();
+        if w::WebPAnimDecoderOptionsInit(&mut opts) == 0 {
+            return Err(corrupt("libwebp version mismatch"));
+        }
+        opts.color_mode = w::WEBP_CSP_MODE::MODE_RGBA;
+        opts.use_threads = 0;
+        let webp = w::WebPData {
+            bytes: data.as_ptr(),
+            size: data.len(),
+        };
+        let dec = w::WebPAnimDecoderNew(&webp, &opts);
+        if dec.is_null() {
+            return Err(corrupt("libwebp cannot read the animation"));
+        }
+        let mut info = w::WebPAnimInfo::default();
+        let mut frame: *mut u8 = std::ptr::null_mut();
+        let mut timestamp = 0;
+        let ok = w::WebPAnimDecoderGetInfo(dec, &mut info) != 0
+            && w::WebPAnimDecoderGetNext(dec, &mut frame, &mut timestamp) != 0
+            && !frame.is_null();
+        let (fw, fh) = (info.canvas_width, info.canvas_height);
+        let pixels = if ok {
+            let len = crate::pixels::byte_len(fw, fh, PixelLayout::Rgba);
+            len.map(|n| std::slice::from_raw_parts(frame, n).to_vec())
+        } else {
+            Err(corrupt("the first frame cannot be decoded"))
+        };
+        w::WebPAnimDecoderDelete(dec);
+        Ok(Decoded {
+            bitmap: Bitmap::new(fw, fh, PixelLayout::Rgba, pixels?)?,
+            icc,
+            orientation: Default::default(),
+            scale: 1,
+        })
+    }
 }

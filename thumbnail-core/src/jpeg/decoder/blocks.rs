@@ -1,0 +1,322 @@
+//! Entropy decoding of one unit at a time: sequential blocks, progressive DC and AC passes,
+//! and the fill of a damaged restart interval.
+
+use super::{BitReader, Component, Huffman, LOOKAHEAD, Scan, ZIGZAG, dc_pixel};
+
+/// Decodes one unit (an MCU, or one block of a non-interleaved scan).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(super) fn decode_unit(
+    r: &mut BitReader<'_>,
+    ctxs: &[Ctx<'_>],
+    comps: &mut [Component],
+    kind: Kind,
+    scan: &Scan,
+    eobrun: &mut u32,
+    ux: usize,
+    uy: usize,
+    coef: &mut [f32; 64],
+) {
+    for ctx in ctxs {
+        let c = &mut comps[ctx.ci];
+        for by in 0..ctx.bv {
+            for bx in 0..ctx.bh {
+                let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
+                if x >= c.padded_w || y >= c.padded_h {
+                    continue;
+                }
+                let nn = c.kept;
+                match kind {
+                    Kind::Sequential => sequential_block(r, ctx, c, x, y, coef),
+                    Kind::DcFirst => {
+                        let Some(dc) = ctx.dc else { continue };
+                        c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
+                        c.coefs[(y * c.padded_w + x) * nn] = (c.dc_pred << scan.al) as i16;
+                    }
+                    Kind::DcRefine => {
+                        if r.bit() {
+                            c.coefs[(y * c.padded_w + x) * nn] |= (1 << scan.al) as i16;
+                        }
+                    }
+                    Kind::AcFirst | Kind::AcRefine => {
+                        let Some(ac) = ctx.ac else { continue };
+                        let b = y * c.padded_w + x;
+                        let mut spare = 0u64;
+                        let mask = c.nonzero.get_mut(b).unwrap_or(&mut spare);
+                        let coefs = &mut c.coefs[b * nn..b * nn + nn];
+                        if kind == Kind::AcFirst {
+                            ac_first(r, ac, scan, &c.zone, coefs, mask, eobrun);
+                        } else {
+                            ac_refine(r, ac, scan, &c.zone, coefs, mask, eobrun);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fills one unit of a damaged restart interval with each component's last good DC: a flat
+/// block where sequential data is missing, the DC alone where a progressive first DC scan's
+/// is; a refinement with no data refines nothing.
+pub(super) fn fill_unit(
+    ctxs: &[Ctx<'_>],
+    comps: &mut [Component],
+    kind: Kind,
+    scan: &Scan,
+    good_dc: &[i32; 4],
+    ux: usize,
+    uy: usize,
+) {
+    for (ctx, &dc) in ctxs.iter().zip(good_dc) {
+        let c = &mut comps[ctx.ci];
+        for by in 0..ctx.bv {
+            for bx in 0..ctx.bh {
+                let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
+                if x >= c.padded_w || y >= c.padded_h {
+                    continue;
+                }
+                match kind {
+                    Kind::Sequential => {
+                        let v = dc_pixel(dc.wrapping_mul(i32::from(ctx.q[0])));
+                        let stride = c.padded_w * c.nx;
+                        let at = y * c.ny * stride + x * c.nx;
+                        for row in 0..c.ny {
+                            c.plane[at + row * stride..][..c.nx].fill(v);
+                        }
+                    }
+                    Kind::DcFirst => {
+                        let nn = c.kept;
+                        c.coefs[(y * c.padded_w + x) * nn] = (dc << scan.al) as i16;
+                    }
+                    Kind::DcRefine | Kind::AcFirst | Kind::AcRefine => {}
+                }
+            }
+        }
+    }
+}
+
+/// What a scan holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Sequential,
+    DcFirst,
+    DcRefine,
+    AcFirst,
+    AcRefine,
+}
+
+/// A scan's view of one component.
+pub(super) struct Ctx<'t> {
+    pub ci: usize,
+    pub dc: Option<&'t Huffman>,
+    pub ac: Option<&'t Huffman>,
+    pub q: [u16; 64],
+    /// Blocks per MCU across and down (1 x 1 in a non-interleaved scan).
+    pub bh: usize,
+    pub bv: usize,
+}
+
+/// A sequential (baseline or extended) block: DC, the AC coefficients the scale reads, a skip
+/// over the rest, and the scaled IDCT into the plane.
+#[inline(never)]
+fn sequential_block(
+    r: &mut BitReader<'_>,
+    ctx: &Ctx<'_>,
+    c: &mut Component,
+    x: usize,
+    y: usize,
+    coef: &mut [f32; 64],
+) {
+    let (Some(dc), Some(ac)) = (ctx.dc, ctx.ac) else {
+        return;
+    };
+    let q = &ctx.q;
+    c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
+    if c.nx * c.ny == 1 {
+        r.skip_ac(ac, 1);
+        c.plane[y * c.padded_w + x] = dc_pixel(c.dc_pred.wrapping_mul(i32::from(q[0])));
+        return;
+    }
+    coef.fill(0.0);
+    coef[0] = c.dc_pred.wrapping_mul(i32::from(q[0])) as f32;
+    // Rows of the block (vertical frequencies) holding a non-zero coefficient.
+    let mut rows = 1u8;
+    let last = c.zone_last;
+    let mut k = 1;
+    // Coefficients inside the zone are decoded; from past the zone on, only skipped.
+    while k <= last {
+        r.refill();
+        let fast = ac.fast_ac(r.peek(LOOKAHEAD));
+        let (run, value) = if fast != 0 {
+            r.consume(u32::from(fast as u16 & 15));
+            (usize::from((fast as u16 >> 4) & 15), i32::from(fast >> 8))
+        } else {
+            let rs = ac.decode(r);
+            let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if size == 0 {
+                if run == 15 {
+                    k += 16;
+                    continue;
+                }
+                k = 64;
+                break;
+            }
+            (run, r.receive_extend(size))
+        };
+        k += run;
+        if k > 63 {
+            break;
+        }
+        if c.zone[k] != 255 {
+            let nat = usize::from(ZIGZAG[k]);
+            coef[nat] = value.wrapping_mul(i32::from(q[k])) as f32;
+            rows |= 1 << (nat >> 3);
+        }
+        k += 1;
+    }
+    if k < 64 {
+        r.skip_ac(ac, k);
+    }
+    let stride = c.padded_w * c.nx;
+    let at = y * c.ny * stride + x * c.nx;
+    c.idct.transform(coef, rows, &mut c.plane[at..], stride);
+}
+
+/// The coefficients a block's output reads, as slots in its kept coefficients (255 for unread
+/// ones), the last zigzag index read, and how many are kept. A block mean needs the DC alone;
+/// an exact finer area mean needs all 64. With `low_only` (a progressive file whose
+/// coefficients would not fit the memory limit) only the low `nx x ny` frequencies the
+/// reduced block can show are kept, as libjpeg's scaled IDCTs do.
+pub(super) fn zone(low_only: bool, nx: usize, ny: usize) -> ([u8; 64], usize, usize) {
+    let mut zone = [255u8; 64];
+    if nx * ny == 1 {
+        zone[0] = 0;
+        return (zone, 0, 1);
+    }
+    if !low_only {
+        return (ZIGZAG, 63, 64);
+    }
+    let (mut slot, mut last) = (0u8, 0);
+    for (k, z) in zone.iter_mut().enumerate() {
+        let nat = usize::from(ZIGZAG[k]);
+        if nat / 8 < ny && nat % 8 < nx {
+            *z = slot;
+            slot += 1;
+            last = k;
+        }
+    }
+    (zone, last, usize::from(slot))
+}
+
+/// A progressive AC first pass (G.1.2.2) for one block.
+fn ac_first(
+    r: &mut BitReader<'_>,
+    ac: &Huffman,
+    scan: &Scan,
+    zone: &[u8; 64],
+    coefs: &mut [i16],
+    nonzero: &mut u64,
+    eobrun: &mut u32,
+) {
+    if *eobrun > 0 {
+        *eobrun -= 1;
+        return;
+    }
+    let mut k = scan.ss;
+    while k <= scan.se {
+        let rs = ac.decode(r);
+        let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+        if size == 0 {
+            if run < 15 {
+                *eobrun = (1 << run) - 1;
+                if run > 0 {
+                    *eobrun += r.bits(run);
+                }
+                return;
+            }
+            k += 16;
+            continue;
+        }
+        k += run as usize;
+        if k > 63 {
+            return;
+        }
+        let v = r.receive_extend(size) << scan.al;
+        *nonzero |= 1 << k;
+        if zone[k] != 255 {
+            coefs[usize::from(zone[k])] = v as i16;
+        }
+        k += 1;
+    }
+}
+
+/// A progressive AC refinement pass (G.1.2.3) for one block, after libjpeg's
+/// `decode_mcu_AC_refine`.
+fn ac_refine(
+    r: &mut BitReader<'_>,
+    ac: &Huffman,
+    scan: &Scan,
+    zone: &[u8; 64],
+    coefs: &mut [i16],
+    nonzero: &mut u64,
+    eobrun: &mut u32,
+) {
+    let p1 = 1i32 << scan.al;
+    let m1 = -1i32 << scan.al;
+    let se = scan.se.min(63);
+    let mut k = scan.ss;
+    // Refines an already non-zero coefficient with its correction bit.
+    let refine = |r: &mut BitReader<'_>, coefs: &mut [i16], k: usize| {
+        if r.bit() && zone[k] != 255 {
+            let c = &mut coefs[usize::from(zone[k])];
+            if i32::from(*c) & p1 == 0 {
+                *c = (i32::from(*c) + if *c >= 0 { p1 } else { m1 }) as i16;
+            }
+        }
+    };
+    if *eobrun == 0 {
+        while k <= se {
+            let rs = ac.decode(r);
+            let (mut run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+            let mut value = 0;
+            if size != 0 {
+                value = if r.bit() { p1 } else { m1 };
+            } else if run != 15 {
+                *eobrun = 1 << run;
+                if run > 0 {
+                    *eobrun += r.bits(run);
+                }
+                break;
+            }
+            // Step over already non-zero coefficients (refining them) and `run` zero ones.
+            while k <= se {
+                if *nonzero & (1 << k) != 0 {
+                    refine(r, coefs, k);
+                } else {
+                    if run == 0 {
+                        break;
+                    }
+                    run -= 1;
+                }
+                k += 1;
+            }
+            if value != 0 && k <= se {
+                *nonzero |= 1 << k;
+                if zone[k] != 255 {
+                    coefs[usize::from(zone[k])] = value as i16;
+                }
+            }
+            k += 1;
+        }
+    }
+    if *eobrun > 0 {
+        while k <= se {
+            if *nonzero & (1 << k) != 0 {
+                refine(r, coefs, k);
+            }
+            k += 1;
+        }
+        *eobrun -= 1;
+    }
+}
