@@ -25,6 +25,21 @@ fn bomb() -> Vec<u8> {
     thumbnail_testkit::hostile::cpu_bomb()
 }
 
+/// POSTs `body` to `url` `n` times at once; the statuses, in order.
+fn post_at_once(client: &reqwest::blocking::Client, url: &str, body: &[u8], n: usize) -> Vec<u16> {
+    std::thread::scope(|s| {
+        let jobs: Vec<_> = (0..n)
+            .map(|_| {
+                s.spawn(|| {
+                    let resp = client.post(url).body(body.to_vec()).send().unwrap();
+                    resp.status().as_u16()
+                })
+            })
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap()).collect()
+    })
+}
+
 /// A size that makes the bomb decode its AC scans: seconds of work without a deadline.
 const BIG: &str = "/thumbnail?size=1000x1000";
 
@@ -47,23 +62,7 @@ fn a_scan_bomb_past_its_deadline_frees_the_cpu_and_the_slot() {
     let bomb = bomb();
     // Four at once: two run, two wait for a slot; all four hit the 1 s deadline.
     let start = Instant::now();
-    let statuses: Vec<u16> = std::thread::scope(|s| {
-        let jobs: Vec<_> = (0..4)
-            .map(|_| {
-                let (client, url, body) = (&client, server.url(BIG), bomb.clone());
-                s.spawn(move || {
-                    client
-                        .post(url)
-                        .body(body)
-                        .send()
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-            })
-            .collect();
-        jobs.into_iter().map(|j| j.join().unwrap()).collect()
-    });
+    let statuses = post_at_once(&client, &server.url(BIG), &bomb, 4);
     assert_eq!(statuses, [504; 4], "{statuses:?}");
     assert!(
         start.elapsed() < Duration::from_secs(3),
@@ -121,23 +120,7 @@ fn memory_is_bounded_by_jobs_whatever_the_files() {
         hostile::gif(hostile::SIDE, hostile::SIDE, false, |_, _| 0),
     ];
     for bomb in &bombs {
-        let statuses: Vec<u16> = std::thread::scope(|s| {
-            let jobs: Vec<_> = (0..4)
-                .map(|_| {
-                    let (client, url) = (&client, server.url("/thumbnail"));
-                    s.spawn(move || {
-                        client
-                            .post(url)
-                            .body(bomb.clone())
-                            .send()
-                            .unwrap()
-                            .status()
-                            .as_u16()
-                    })
-                })
-                .collect();
-            jobs.into_iter().map(|j| j.join().unwrap()).collect()
-        });
+        let statuses = post_at_once(&client, &server.url("/thumbnail"), bomb, 4);
         assert_eq!(statuses, [200; 4]);
     }
     let peak = peak_rss_mib(server.child.id());

@@ -425,8 +425,14 @@ async fn bad_requests_are_json_4xx() {
         }
     }
     // Over the body limit: declared (Content-Length) and streamed without a length.
-    let resp = post("", vec![0xFF; 2_000_001]).await.unwrap();
-    json_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+    // The server answers from the header and closes; a client still writing the body may see
+    // the close before the answer (a loaded machine), which is the same refusal.
+    match post("", vec![0xFF; 2_000_001]).await {
+        Ok(resp) => {
+            json_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
+        }
+        Err(e) => assert!(format!("{e:?}").contains("BodyWrite"), "{e:?}"),
+    }
     let chunks = (0..40).map(|_| Ok::<_, std::io::Error>(Bytes::from(vec![0xFFu8; 100_000])));
     let resp = s
         .http
@@ -711,7 +717,12 @@ async fn signed_urls_expire_and_resist_tampering() {
             &format!("expires={later}"),
             &format!("expires={}", later + 1),
         ),
-        format!("{}0", &put[..put.len() - 1]),
+        // The last hex digit changed (to one it is not, or 1 time in 16 nothing changes).
+        format!(
+            "{}{}",
+            &put[..put.len() - 1],
+            if put.ends_with('0') { '1' } else { '0' }
+        ),
         put.replace("&signature=", "&signature=zz"),
     ];
     for url in tampered {
