@@ -57,8 +57,9 @@ pub(crate) fn check_supported(header: &JpegHeader<'_>) -> Result<()> {
 /// The decoder a JPEG goes through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Path {
-    /// Ours, shrinking by 2, 4 or 8 in the DCT domain; or at full size when zune-jpeg is known
-    /// to mis-decode the file (sequential, one scan per component, subsampled chroma).
+    /// Ours, shrinking by 2, 4 or 8 in the DCT domain; or at full size for progressive files
+    /// (so the deadline can stop them) and where zune-jpeg is known to mis-decode the file
+    /// (sequential, one scan per component, subsampled chroma).
     Ours(u32),
     /// zune-jpeg, full size: its SIMD decoder is the fastest choice when nothing can be
     /// skipped, and it takes the sampling layouts ours leaves out (non-integer ratios).
@@ -81,6 +82,11 @@ fn choose(header: &JpegHeader<'_>, data: &[u8], dct_limit: u32) -> Result<Path> 
         .and_then(|at| data.get(at + 4))
         .map_or(frame.components.len(), |&n| usize::from(n));
     if sequential && subsampled && first_scan_components < frame.components.len() {
+        return Ok(Path::Ours(1));
+    }
+    // A progressive file's cost grows with its scans: ours checks the deadline per scan and
+    // per row of blocks, zune-jpeg cannot be stopped.
+    if frame.process == Process::Progressive {
         return Ok(Path::Ours(1));
     }
     Ok(Path::Zune)
