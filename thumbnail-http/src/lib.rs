@@ -51,9 +51,7 @@ use axum::routing::{get, post, put};
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use thumbnail_core::ThumbnailSpec;
-use thumbnail_storage::{
-    Key, Preset, PutOptions, Store, StoreError, Thumbnailer, Work, earliest, render,
-};
+use thumbnail_storage::{Key, Preset, PutOptions, Store, StoreError, Thumbnailer, Work, render};
 
 pub use crate::auth::{Auth, sign};
 pub use crate::error::ApiError;
@@ -626,13 +624,17 @@ async fn post_thumbnail(
     let t = &s.0.thumbnailer;
     thumbnail_core::admit(&bytes, &t.limits).map_err(fail)?;
     let start = Instant::now();
-    let mut work = work(deadline, job);
-    work.deadline = earliest(work.deadline, t.image_timeout.map(|d| start + d));
-    let thumb = render("body", bytes, vec![spec], t.limits, work)
-        .await
-        .map_err(fail)?
-        .pop()
-        .ok_or_else(|| fail(ApiError::not_found("thumbnail")))?;
+    let thumb = render(
+        "body",
+        bytes,
+        vec![spec],
+        t.limits,
+        t.timed(work(deadline, job)),
+    )
+    .await
+    .map_err(fail)?
+    .pop()
+    .ok_or_else(|| fail(ApiError::not_found("thumbnail")))?;
     s.0.metrics.stage("render", start.elapsed().as_secs_f64());
     let tag = etag(&thumb.bytes);
     let len = thumb.bytes.len();

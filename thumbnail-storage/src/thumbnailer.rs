@@ -205,6 +205,15 @@ impl Thumbnailer {
         }
     }
 
+    /// `work` with its deadline brought forward to this thumbnailer's image timeout from now.
+    pub fn timed(&self, work: Work) -> Work {
+        let own = self.image_timeout.map(|t| Instant::now() + t);
+        Work {
+            deadline: earliest(work.deadline, own),
+            ..work
+        }
+    }
+
     /// The key of `source`'s thumbnail for `preset`.
     pub fn output_key(&self, source: &Key, preset: &Preset) -> Result<Key, StoreError> {
         source.under(&format!(
@@ -266,12 +275,7 @@ impl Thumbnailer {
         let specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
         let source_bytes = bytes.len();
         let start = Instant::now();
-        let own = self.image_timeout.map(|t| start + t);
-        let work = Work {
-            deadline: earliest(work.deadline, own),
-            ..work
-        };
-        let rendered = render(source.as_str(), bytes, specs, self.limits, work).await?;
+        let rendered = render(source.as_str(), bytes, specs, self.limits, self.timed(work)).await?;
         let render_ms = ms(start);
         let start = Instant::now();
         let writes = self
