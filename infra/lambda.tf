@@ -32,16 +32,16 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = {
-      THUMBNAIL_SOURCE             = "s3://${local.originals_bucket}/${var.originals_prefix}"
-      THUMBNAIL_DEST               = "s3://${local.thumbnails_bucket}/${var.thumbnails_prefix}"
-      THUMBNAIL_PRESETS            = var.presets
-      THUMBNAIL_MAX_PIXELS         = tostring(var.max_pixels)
-      THUMBNAIL_MAX_INPUT_BYTES    = tostring(var.max_input_bytes)
-      THUMBNAIL_REQUEST_TIMEOUT_MS = tostring(max(1, var.timeout_seconds - 2) * 1000)
-      THUMBNAIL_API_KEYS           = join(",", var.api_keys)
-      THUMBNAIL_SIGNING_KEY        = var.signing_key
-      THUMBNAIL_PUBLIC_READS       = tostring(var.public_reads)
-      RUST_LOG                     = "info"
+      THUMBNAIL_STORE           = "s3://${local.originals_bucket}/${var.originals_prefix}"
+      THUMBNAIL_THUMBS          = "s3://${local.thumbnails_bucket}/${var.thumbnails_prefix}"
+      THUMBNAIL_PRESETS         = var.presets
+      THUMBNAIL_MAX_PIXELS      = tostring(var.max_pixels)
+      THUMBNAIL_MAX_INPUT_BYTES = tostring(var.max_input_bytes)
+      THUMBNAIL_REQUEST_TIMEOUT = "${max(1, var.timeout_seconds - 2)}s"
+      THUMBNAIL_API_KEYS        = join(",", var.api_keys)
+      THUMBNAIL_SIGNING_KEY     = var.signing_key
+      THUMBNAIL_PUBLIC_READS    = tostring(var.public_reads)
+      RUST_LOG                  = "info"
     }
   }
 

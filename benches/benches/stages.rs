@@ -9,10 +9,7 @@ use thumbnail_bench::inputs;
 use thumbnail_core::{Limits, ThumbnailSpec, probe, stages};
 
 fn limits() -> Limits {
-    Limits {
-        max_pixels: 60_000_000,
-        ..Limits::default()
-    }
+    Limits::default().with_max_pixels(60_000_000)
 }
 
 fn bench(c: &mut Criterion) {

@@ -1,6 +1,8 @@
 //! Inputs for the benchmarks: real photos from the shared corpus, and a 50 MP JPEG made from
 //! one (the corpus stops at 16 MP).
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 
 use thumbnail_core::{Fit, Limits, ThumbnailSpec};
@@ -41,11 +43,9 @@ fn fifty_megapixels(source: &[u8]) -> Vec<u8> {
     if let Ok(b) = std::fs::read(&cache) {
         return b;
     }
-    let spec = ThumbnailSpec {
-        fit: Fit::Fill,
-        quality: 90,
-        ..ThumbnailSpec::sized(8660, 5774)
-    };
+    let spec = ThumbnailSpec::sized(8660, 5774)
+        .with_fit(Fit::Fill)
+        .with_quality(90);
     let big = thumbnail_core::thumbnail(source, &spec, &Limits::default()).expect("50 MP JPEG");
     let _ = std::fs::write(&cache, &big.bytes);
     big.bytes

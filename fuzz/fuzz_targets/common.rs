@@ -11,11 +11,7 @@ pub fn run(data: &[u8], format: InputFormat) {
     if sniff(data).ok() != Some(format) {
         return;
     }
-    let limits = Limits {
-        deadline: Some(Instant::now() + Duration::from_secs(2)),
-        max_memory: 4 << 20,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_deadline(Some(Instant::now() + Duration::from_secs(2))).with_max_memory(4 << 20);
     if let Ok(t) = thumbnail(data, &ThumbnailSpec::sized(64, 48), &limits) {
         assert_eq!((t.width, t.height), (64, 48));
     }

@@ -11,10 +11,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use indicatif::{ProgressBar, ProgressStyle};
 use thumbnail_core::{Limits, ThumbnailSpec};
-use thumbnail_storage::{JobError, Key, PutOptions, Store, StoreError, Work, open, render};
+use thumbnail_service::{LimitArgs, StoreArgs};
+use thumbnail_storage::{
+    JobError, Key, PutOptions, Store, StoreError, Timeouts, Work, open, render,
+};
 use tokio::sync::Mutex;
 
-use crate::options::{LimitArgs, SpecArgs, StoreArgs};
+use crate::options::SpecArgs;
 
 /// Extensions picked up when walking a folder or listing a storage prefix (a file named on
 /// the command line is taken whatever its name: the format comes from its bytes).
@@ -60,17 +63,16 @@ pub struct BatchArgs {
     progress: String,
 }
 
-/// Where an image comes from.
+/// Where an image comes from: standard input, or an object of a store (a file is an object
+/// of the local store of its folder).
 enum Source {
     Stdin,
-    File(PathBuf),
     Object(Arc<dyn Store>, Key),
 }
 
 /// Where its thumbnail goes.
 enum Target {
     Stdout,
-    File(PathBuf),
     Object(Arc<dyn Store>, Key),
 }
 
@@ -102,9 +104,9 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
 }
 
 async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String> {
-    let spec = args.spec.spec();
+    let spec = args.spec.spec()?;
     let limits = args.limits.limits();
-    let image_timeout = args.limits.image_timeout;
+    let image_timeout = args.limits.image_timeout();
     let jobs = plan(args, &spec).await?;
     let total = jobs.len();
     // One image to one named output is a plain command: only its failure is worth a line.
@@ -158,6 +160,14 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
     })
 }
 
+/// One input found: what it is called in messages, where it is read from, and the name of its
+/// thumbnail relative to the output folder.
+struct Found {
+    label: String,
+    source: Source,
+    name: String,
+}
+
 /// Expands the inputs into jobs, each with its target (or why it has none).
 async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String> {
     let timeouts = args.store.timeouts();
@@ -165,48 +175,9 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
         return Err("`-` (standard input) can be given only once".into());
     }
     let ext = spec.format.extension();
-    // (label, source, relative output name)
-    let mut found: Vec<(String, Source, String)> = Vec::new();
+    let mut found = Vec::new();
     for input in &args.inputs {
-        if input == "-" {
-            found.push(("-".into(), Source::Stdin, format!("stdin.{ext}")));
-        } else if input.contains("://") {
-            let store = open(input, &timeouts).await.map_err(|e| e.to_string())?;
-            let objects = store.list("").await.map_err(|e| format!("{input}: {e}"))?;
-            for o in objects
-                .into_iter()
-                .filter(|o| is_image_name(o.key.as_str()))
-            {
-                let label = format!("{}/{}", input.trim_end_matches('/'), o.key);
-                let out = with_extension(o.key.as_str(), ext);
-                found.push((label, Source::Object(store.clone(), o.key), out));
-            }
-        } else {
-            let path = PathBuf::from(input);
-            if path.is_dir() {
-                let mut files = Vec::new();
-                walk(&path, &mut files).map_err(|e| format!("{input}: {e}"))?;
-                files.sort();
-                for f in files {
-                    let rel = f.strip_prefix(&path).unwrap_or(&f);
-                    let rel = rel
-                        .components()
-                        .map(|c| c.as_os_str().to_string_lossy())
-                        .collect::<Vec<_>>()
-                        .join("/");
-                    found.push((
-                        f.display().to_string(),
-                        Source::File(f.clone()),
-                        with_extension(&rel, ext),
-                    ));
-                }
-            } else {
-                let stem = path
-                    .file_stem()
-                    .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
-                found.push((input.clone(), Source::File(path), format!("{stem}.{ext}")));
-            }
-        }
+        found.extend(expand(input, ext, &timeouts).await?);
     }
     match (&args.output, &args.out_dir) {
         (Some(out), None) => {
@@ -219,9 +190,10 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
             let target = if out.as_os_str() == "-" {
                 Target::Stdout
             } else {
-                Target::File(out.clone())
+                let (store, key) = file_object(out, &timeouts).await?;
+                Target::Object(store, key)
             };
-            let (label, source, _) = found.remove(0);
+            let Found { label, source, .. } = found.remove(0);
             Ok(vec![Job {
                 label,
                 source,
@@ -230,44 +202,104 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
         }
         (None, Some(dir)) => {
             let store = open(dir, &timeouts).await.map_err(|e| e.to_string())?;
-            // Two inputs must not write the same output: the later ones fail instead.
-            let mut claimed: HashMap<String, String> = HashMap::new();
-            Ok(found
-                .into_iter()
-                .map(|(label, source, name)| {
-                    let target = match claimed.get(&name) {
-                        Some(first) => Err(format!(
-                            "its output {name} would overwrite the thumbnail of {first}"
-                        )),
-                        None => {
-                            claimed.insert(name.clone(), label.clone());
-                            Key::new(name)
-                                .map(|k| Target::Object(store.clone(), k))
-                                .map_err(|e| e.to_string())
-                        }
-                    };
-                    Job {
-                        label,
-                        source,
-                        target,
-                    }
-                })
-                .collect())
+            Ok(into_store(found, &store))
         }
         _ => Err("say where to write: -o OUT (one image) or --out-dir DIR_OR_URL".into()),
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if is_image_name(&path.to_string_lossy()) {
-            out.push(path);
-        }
+/// One input as the images it names: standard input, a file (whatever its name: the format
+/// comes from its bytes), or every image of a folder or storage URL (by extension).
+async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found>, String> {
+    if input == "-" {
+        return Ok(vec![Found {
+            label: "-".into(),
+            source: Source::Stdin,
+            name: format!("stdin.{ext}"),
+        }]);
     }
-    Ok(())
+    let url = input.contains("://");
+    let path = PathBuf::from(input);
+    if !url && !path.is_dir() {
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+        let (store, key) = file_object(&path, timeouts).await?;
+        return Ok(vec![Found {
+            label: input.to_string(),
+            source: Source::Object(store, key),
+            name: format!("{stem}.{ext}"),
+        }]);
+    }
+    let store = open(input, timeouts).await.map_err(|e| e.to_string())?;
+    let objects = store.list("").await.map_err(|e| format!("{input}: {e}"))?;
+    Ok(objects
+        .into_iter()
+        .filter(|o| is_image_name(o.key.as_str()))
+        .map(|o| Found {
+            label: if url {
+                format!("{}/{}", input.trim_end_matches('/'), o.key)
+            } else {
+                path.join(o.key.as_str()).display().to_string()
+            },
+            name: with_extension(o.key.as_str(), ext),
+            source: Source::Object(store.clone(), o.key),
+        })
+        .collect())
+}
+
+/// Jobs writing under `store`; two inputs must not write the same output, so the later ones
+/// fail instead.
+fn into_store(found: Vec<Found>, store: &Arc<dyn Store>) -> Vec<Job> {
+    let mut claimed: HashMap<String, String> = HashMap::new();
+    found
+        .into_iter()
+        .map(
+            |Found {
+                 label,
+                 source,
+                 name,
+             }| {
+                let target = match claimed.get(&name) {
+                    Some(first) => Err(format!(
+                        "its output {name} would overwrite the thumbnail of {first}"
+                    )),
+                    None => {
+                        claimed.insert(name.clone(), label.clone());
+                        Key::new(name)
+                            .map(|k| Target::Object(store.clone(), k))
+                            .map_err(|e| e.to_string())
+                    }
+                };
+                Job {
+                    label,
+                    source,
+                    target,
+                }
+            },
+        )
+        .collect()
+}
+
+/// A file as an object: the local store of its folder, and its name as the key.
+async fn file_object(path: &Path, timeouts: &Timeouts) -> Result<(Arc<dyn Store>, Key), String> {
+    let shown = path.display();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("{shown}: not a file name"))?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let folder = folder
+        .to_str()
+        .ok_or_else(|| format!("{shown}: the folder is not UTF-8"))?;
+    let store = open(folder, timeouts)
+        .await
+        .map_err(|e| format!("{shown}: {e}"))?;
+    let key = Key::new(name).map_err(|e| format!("{shown}: {e}"))?;
+    Ok((store, key))
 }
 
 fn is_image_name(name: &str) -> bool {
@@ -296,7 +328,6 @@ async fn one(
     if resume {
         let exists = match target {
             Target::Object(store, key) => store.exists(key).await.map_err(|e| e.to_string())?,
-            Target::File(p) => p.exists(),
             Target::Stdout => false,
         };
         if exists {
@@ -314,6 +345,7 @@ async fn one(
             JobError::Image { source, .. } => source.to_string(),
             other => other.to_string(),
         })?
+        .thumbnails
         .pop()
         .ok_or("no thumbnail was made")?;
     match target {
@@ -323,7 +355,6 @@ async fn one(
                 .and_then(|()| out.flush())
                 .map_err(|e| format!("writing standard output: {e}"))
         }
-        Target::File(path) => write_atomic(path, &thumb.bytes),
         Target::Object(store, key) => {
             let options = PutOptions {
                 content_type: Some(thumb.mime().to_string()),
@@ -354,19 +385,6 @@ async fn read(source: &Source, cap: u64) -> Result<Vec<u8>, String> {
                 .await
                 .map_err(|e| e.to_string())?
         }
-        Source::File(path) => {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || {
-                let f = std::fs::File::open(&path).map_err(|e| e.to_string())?;
-                let meta = f.metadata().map_err(|e| e.to_string())?;
-                if meta.is_dir() {
-                    return Err("is a folder".into());
-                }
-                read_capped(f, Some(meta.len()), cap)
-            })
-            .await
-            .map_err(|e| e.to_string())?
-        }
     }
 }
 
@@ -383,35 +401,6 @@ fn read_capped(reader: impl Read, declared: Option<u64>, cap: u64) -> Result<Vec
         return Err(format!("input is over the limit of {cap} bytes"));
     }
     Ok(data)
-}
-
-/// Writes via a temporary file in the same folder and renames it into place, so a reader (or
-/// a crash) never sees half a thumbnail.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    static SEQ: AtomicUsize = AtomicUsize::new(0);
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or("the output has no file name")?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(
-        ".{}.{}.tmp",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::Relaxed)
-    ));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("writing {}: {e}", path.display())
-    })
 }
 
 /// Progress on stderr: a bar on a terminal, a line per image otherwise.

@@ -1,6 +1,8 @@
 //! `thumbnail`: thumbnails from files, folders and storage URLs; `thumbnail serve`, the HTTP
 //! API; `thumbnail probe`, what an image's header says; `thumbnail sign`, signed URLs.
 
+#![forbid(unsafe_code)]
+
 mod batch;
 mod options;
 mod probe;

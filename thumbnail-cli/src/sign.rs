@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::Method;
 
-use crate::options::parse_duration;
+use thumbnail_service::parse_duration;
 
 /// Arguments of `thumbnail sign`.
 #[derive(Debug, clap::Args)]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -83,6 +83,55 @@ fn public_addresses_need_credentials() {
     drop(server);
 
     let _open = Serve::start(&["--listen", "0.0.0.0:0", "--insecure-no-auth"], dir.path());
+    drop(_open);
+    // The same setting by its environment variable, like every other flag.
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "0.0.0.0:0"])
+        .current_dir(dir.path())
+        .env("THUMBNAIL_INSECURE_NO_AUTH", "true")
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.starts_with("listening on "), "{first}");
+}
+
+/// Log lines going to a pipe (or a file) are plain text: colour codes only on a terminal.
+#[test]
+fn logs_to_a_pipe_carry_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("listening on ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("INFO") && l.contains("listening")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains('\x1b')), "{lines:?}");
 }
 
 /// SIGTERM while an upload is still arriving: it completes, both files are whole, and the

@@ -45,6 +45,10 @@ pub enum Error {
     #[error("invalid thumbnail spec: {0}")]
     InvalidSpec(String),
 
+    /// Resampling refused the pixels; a bug, not bad input.
+    #[error("could not resize: {reason}")]
+    Resize { reason: String },
+
     /// The encoder refused the pixels; this is a bug or an encoder limit, not bad input.
     #[error("could not encode {format}: {reason}")]
     Encode {
@@ -64,6 +68,7 @@ pub enum ErrorKind {
     UnsupportedFormat,
     Corrupt,
     InvalidSpec,
+    Resize,
     Encode,
 }
 
@@ -78,6 +83,7 @@ impl ErrorKind {
             ErrorKind::UnsupportedFormat => "unsupported_format",
             ErrorKind::Corrupt => "corrupt_image",
             ErrorKind::InvalidSpec => "invalid_spec",
+            ErrorKind::Resize => "resize_failed",
             ErrorKind::Encode => "encode_failed",
         }
     }
@@ -100,6 +106,7 @@ impl Error {
             Error::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
             Error::Corrupt { .. } => ErrorKind::Corrupt,
             Error::InvalidSpec(_) => ErrorKind::InvalidSpec,
+            Error::Resize { .. } => ErrorKind::Resize,
             Error::Encode { .. } => ErrorKind::Encode,
         }
     }

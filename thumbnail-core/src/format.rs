@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 
 /// A decodable input format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum InputFormat {
     Jpeg,
     Png,

@@ -29,23 +29,30 @@ mod error;
 mod exif;
 mod format;
 mod geometry;
-mod jpeg;
+mod options;
 mod orient;
 mod pipeline;
 mod pixels;
 mod reduce;
 mod resize;
 mod spec;
+// Test and benchmark hooks, not stable API: public only with the `bench-internals` feature.
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
 pub mod stages;
+#[cfg(not(feature = "bench-internals"))]
+#[allow(dead_code)]
+mod stages;
 
 pub use decode::{ColorModel, ImageInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{InputFormat, sniff};
+pub use options::{SPEC_OPTIONS, parse_size};
 pub use orient::Orientation;
-pub use pipeline::Thumbnail;
+pub use pipeline::{Processed, Thumbnail};
 pub use pixels::{Bitmap, PixelLayout};
 pub use spec::{
-    Fit, Gravity, Limits, MAX_DIMENSION, OutputFormat, Rgba, Subsampling, ThumbnailSpec, parse_size,
+    Fit, Gravity, Limits, MAX_DIMENSION, OutputFormat, Rgba, Subsampling, ThumbnailSpec,
 };
 
 /// Reads format, size, orientation and colour facts from the header, without decoding pixels.
@@ -73,7 +80,7 @@ pub fn probe(data: &[u8]) -> Result<ImageInfo> {
 ///
 /// let jpeg = b"\xFF\xD8\xFF\xC0\x00\x0B\x08\x00\x03\x00\x02\x01\x01\x11\x00\xFF\xD9";
 /// assert_eq!(admit(jpeg, &Limits::default())?.width, 2);
-/// let tiny = Limits { max_pixels: 5, ..Limits::default() };
+/// let tiny = Limits::default().with_max_pixels(5);
 /// assert_eq!(admit(jpeg, &tiny).unwrap_err().kind(), ErrorKind::TooManyPixels);
 /// # Ok::<(), thumbnail_core::Error>(())
 /// ```
@@ -86,7 +93,7 @@ pub fn admit(data: &[u8], limits: &Limits) -> Result<ImageInfo> {
 
 /// Makes one thumbnail. See [`thumbnails`] for several sizes from one decode.
 pub fn thumbnail(data: &[u8], spec: &ThumbnailSpec, limits: &Limits) -> Result<Thumbnail> {
-    let mut v = pipeline::run(data, std::slice::from_ref(spec), limits)?;
+    let mut v = pipeline::run(data, std::slice::from_ref(spec), limits)?.thumbnails;
     v.pop()
         .ok_or_else(|| Error::InvalidSpec("no thumbnail was produced".into()))
 }
@@ -108,5 +115,25 @@ pub fn thumbnail(data: &[u8], spec: &ThumbnailSpec, limits: &Limits) -> Result<T
 /// # Ok::<(), thumbnail_core::Error>(())
 /// ```
 pub fn thumbnails(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Vec<Thumbnail>> {
+    pipeline::run(data, specs, limits).map(|p| p.thumbnails)
+}
+
+/// [`thumbnails`], and the source's [`ImageInfo`] from the same single read of its header:
+/// for callers that act on both (store an original under its content type once its
+/// thumbnails are made, say) without probing the bytes a second time.
+///
+/// ```
+/// use thumbnail_core::{process, InputFormat, Limits, ThumbnailSpec};
+/// # let mut bmp = b"BM".to_vec();
+/// # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+/// # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+/// # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+/// # bmp.extend([0u8; 24]);
+/// let out = process(&bmp, &[ThumbnailSpec::sized(64, 64)], &Limits::default())?;
+/// assert_eq!((out.info.format, out.info.width, out.info.height), (InputFormat::Bmp, 3, 2));
+/// assert_eq!(out.thumbnails[0].width, 64);
+/// # Ok::<(), thumbnail_core::Error>(())
+/// ```
+pub fn process(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Processed> {
     pipeline::run(data, specs, limits)
 }

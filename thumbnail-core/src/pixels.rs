@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 
 /// Channel layout of a [`Bitmap`]. All samples are 8-bit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PixelLayout {
     Gray,
     GrayAlpha,

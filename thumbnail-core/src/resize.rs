@@ -22,8 +22,7 @@ fn pixel_type(layout: PixelLayout) -> PixelType {
 /// Alpha is premultiplied during the convolution, so transparent pixels do not bleed colour.
 pub(crate) fn resize(src: &Bitmap, crop: Region, width: u32, height: u32) -> Result<Bitmap> {
     let pt = pixel_type(src.layout());
-    let fail = |e: &dyn std::fmt::Display| Error::Encode {
-        format: "resize",
+    let fail = |e: &dyn std::fmt::Display| Error::Resize {
         reason: e.to_string(),
     };
     let src_ref = ImageRef::new(src.width(), src.height(), src.data(), pt).map_err(|e| fail(&e))?;

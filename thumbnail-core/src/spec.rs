@@ -1,7 +1,6 @@
 //! What to make ([`ThumbnailSpec`]) and what to refuse ([`Limits`]).
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
@@ -11,6 +10,7 @@ pub const MAX_DIMENSION: u32 = 16384;
 
 /// How the source is fitted into the `width` x `height` box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Fit {
     /// Fill the box exactly, cropping the overflow according to [`Gravity`].
     #[default]
@@ -25,6 +25,7 @@ pub enum Fit {
 
 /// Which part of the image survives a [`Fit::Cover`] crop (and where [`Fit::Contain`] places it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Gravity {
     #[default]
     Centre,
@@ -60,6 +61,7 @@ impl Gravity {
 
 /// Output encoding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum OutputFormat {
     #[default]
     Jpeg,
@@ -94,6 +96,7 @@ impl OutputFormat {
 
 /// JPEG chroma subsampling of the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Subsampling {
     /// Half-resolution chroma in both directions: smallest files, the web default.
     #[default]
@@ -127,11 +130,12 @@ impl Default for Rgba {
 /// assert_eq!((spec.width, spec.height, spec.fit, spec.quality), (100, 100, Fit::Cover, 80));
 /// assert_eq!(spec.format, OutputFormat::Jpeg);
 ///
-/// let webp = ThumbnailSpec { width: 320, height: 180, format: OutputFormat::WebP, ..spec };
+/// let webp = spec.with_size(320, 180).with_format(OutputFormat::WebP);
 /// webp.validate().unwrap();
-/// assert!(ThumbnailSpec { width: 0, ..spec }.validate().is_err());
+/// assert!(spec.with_size(0, 100).validate().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct ThumbnailSpec {
     pub width: u32,
     pub height: u32,
@@ -171,6 +175,56 @@ impl ThumbnailSpec {
             width,
             height,
             ..Self::default()
+        }
+    }
+
+    /// This spec with another size.
+    pub fn with_size(self, width: u32, height: u32) -> Self {
+        ThumbnailSpec {
+            width,
+            height,
+            ..self
+        }
+    }
+
+    /// This spec with another fit.
+    pub fn with_fit(self, fit: Fit) -> Self {
+        ThumbnailSpec { fit, ..self }
+    }
+
+    /// This spec with another gravity.
+    pub fn with_gravity(self, gravity: Gravity) -> Self {
+        ThumbnailSpec { gravity, ..self }
+    }
+
+    /// This spec with another output format.
+    pub fn with_format(self, format: OutputFormat) -> Self {
+        ThumbnailSpec { format, ..self }
+    }
+
+    /// This spec with another quality (checked by [`ThumbnailSpec::validate`]).
+    pub fn with_quality(self, quality: u8) -> Self {
+        ThumbnailSpec { quality, ..self }
+    }
+
+    /// This spec with another background.
+    pub fn with_background(self, background: Rgba) -> Self {
+        ThumbnailSpec { background, ..self }
+    }
+
+    /// This spec, progressive (JPEG) or not.
+    pub fn with_progressive(self, progressive: bool) -> Self {
+        ThumbnailSpec {
+            progressive,
+            ..self
+        }
+    }
+
+    /// This spec with another JPEG chroma subsampling.
+    pub fn with_subsampling(self, subsampling: Subsampling) -> Self {
+        ThumbnailSpec {
+            subsampling,
+            ..self
         }
     }
 
@@ -233,10 +287,11 @@ impl ThumbnailSpec {
 /// assert_eq!(limits.deadline, None);
 ///
 /// // A request with 30 s to live hands its deadline to the engine, which stops there.
-/// let request = thumbnail_core::Limits { deadline: Some(Instant::now() + Duration::from_secs(30)), ..limits };
+/// let request = limits.with_deadline(Some(Instant::now() + Duration::from_secs(30)));
 /// # let _ = request;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest encoded input accepted, in bytes.
     pub max_input_bytes: u64,
@@ -272,6 +327,34 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// These limits with another input size limit.
+    pub fn with_max_input_bytes(self, max_input_bytes: u64) -> Self {
+        Limits {
+            max_input_bytes,
+            ..self
+        }
+    }
+
+    /// These limits with another pixel limit.
+    pub fn with_max_pixels(self, max_pixels: u64) -> Self {
+        Limits { max_pixels, ..self }
+    }
+
+    /// These limits with another JPEG scan limit.
+    pub fn with_max_scans(self, max_scans: u32) -> Self {
+        Limits { max_scans, ..self }
+    }
+
+    /// These limits with another working-memory limit.
+    pub fn with_max_memory(self, max_memory: u64) -> Self {
+        Limits { max_memory, ..self }
+    }
+
+    /// These limits with a deadline (or none).
+    pub fn with_deadline(self, deadline: Option<Instant>) -> Self {
+        Limits { deadline, ..self }
+    }
+
     pub(crate) fn check_input(&self, len: usize) -> Result<()> {
         let size = len as u64;
         if size > self.max_input_bytes {
@@ -329,112 +412,6 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-// Text forms, shared by the CLI flags and the HTTP query parameters.
-
-macro_rules! text_enum {
-    ($ty:ident, $what:literal, { $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)? }) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(match self { $($ty::$variant => $name),+ })
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                match s.to_ascii_lowercase().as_str() {
-                    $($name $(| $alias)* => Ok($ty::$variant),)+
-                    _ => Err(Error::InvalidSpec(format!(
-                        concat!("unknown ", $what, " {:?} (expected one of: {})"),
-                        s,
-                        [$($name),+].join(", ")
-                    ))),
-                }
-            }
-        }
-    };
-}
-
-text_enum!(Fit, "fit", {
-    Cover => "cover" | "crop",
-    Contain => "contain" | "pad",
-    Fill => "fill" | "stretch",
-    Inside => "inside" | "fit",
-});
-
-text_enum!(Gravity, "gravity", {
-    Centre => "centre" | "center" | "ce" | "c",
-    North => "north" | "n" | "top",
-    NorthEast => "northeast" | "ne" | "top-right",
-    East => "east" | "e" | "right",
-    SouthEast => "southeast" | "se" | "bottom-right",
-    South => "south" | "s" | "bottom",
-    SouthWest => "southwest" | "sw" | "bottom-left",
-    West => "west" | "w" | "left",
-    NorthWest => "northwest" | "nw" | "top-left",
-    Entropy => "entropy" | "smart" | "attention",
-});
-
-text_enum!(OutputFormat, "format", {
-    Jpeg => "jpeg" | "jpg",
-    Png => "png",
-    WebP => "webp",
-});
-
-/// Parses `WxH` (also `W` alone for a square), e.g. `100x100`, `320x180`, `64`.
-///
-/// ```
-/// assert_eq!(thumbnail_core::parse_size("320x180").unwrap(), (320, 180));
-/// assert_eq!(thumbnail_core::parse_size("64").unwrap(), (64, 64));
-/// assert!(thumbnail_core::parse_size("0x10").is_err());
-/// ```
-pub fn parse_size(s: &str) -> Result<(u32, u32)> {
-    let bad = || Error::InvalidSpec(format!("size {s:?} is not WxH, e.g. 100x100"));
-    let (w, h) = match s.split_once(['x', 'X']) {
-        Some((w, h)) => (w, h),
-        None => (s, s),
-    };
-    let w: u32 = w.trim().parse().map_err(|_| bad())?;
-    let h: u32 = h.trim().parse().map_err(|_| bad())?;
-    ThumbnailSpec::sized(w, h).validate()?;
-    Ok((w, h))
-}
-
-impl FromStr for Rgba {
-    type Err = Error;
-
-    /// `white`, `black`, `transparent`, `#rgb`, `#rrggbb` or `#rrggbbaa` (the `#` is optional).
-    fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "white" => return Ok(Rgba::WHITE),
-            "black" => return Ok(Rgba::BLACK),
-            "transparent" | "none" => return Ok(Rgba::TRANSPARENT),
-            _ => {}
-        }
-        let hex = s.strip_prefix('#').unwrap_or(s);
-        let bad = || Error::InvalidSpec(format!("background {s:?} is not a colour like #ffffff"));
-        let digit = |i: usize| {
-            hex.get(i..i + 1)
-                .and_then(|d| u8::from_str_radix(d, 16).ok())
-                .ok_or_else(bad)
-        };
-        let byte = |i: usize| Ok::<u8, Error>(digit(i)? * 16 + digit(i + 1)?);
-        match hex.len() {
-            3 => Ok(Rgba([digit(0)? * 17, digit(1)? * 17, digit(2)? * 17, 255])),
-            6 => Ok(Rgba([byte(0)?, byte(2)?, byte(4)?, 255])),
-            8 => Ok(Rgba([byte(0)?, byte(2)?, byte(4)?, byte(6)?])),
-            _ => Err(bad()),
-        }
-    }
-}
-
-impl fmt::Display for Rgba {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [r, g, b, a] = self.0;
-        write!(f, "#{r:02x}{g:02x}{b:02x}{a:02x}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,21 +440,6 @@ mod tests {
         }
         .validate()
         .unwrap();
-    }
-
-    #[test]
-    fn parse_text_forms() {
-        assert_eq!("COVER".parse::<Fit>().unwrap(), Fit::Cover);
-        assert_eq!("center".parse::<Gravity>().unwrap(), Gravity::Centre);
-        assert_eq!("jpg".parse::<OutputFormat>().unwrap(), OutputFormat::Jpeg);
-        assert!("zoom".parse::<Fit>().is_err());
-        assert_eq!("#fff".parse::<Rgba>().unwrap(), Rgba::WHITE);
-        assert_eq!("#10203040".parse::<Rgba>().unwrap(), Rgba([16, 32, 48, 64]));
-        assert!("#12".parse::<Rgba>().is_err());
-        assert!("#ggg".parse::<Rgba>().is_err());
-        assert_eq!(parse_size("7X9").unwrap(), (7, 9));
-        assert!(parse_size("axb").is_err());
-        assert!(parse_size("20000x1").is_err());
     }
 
     #[test]

@@ -56,10 +56,7 @@ fn a_280_megapixel_jpeg_needs_memory_for_the_reduced_image_only() {
     // 20000x14000 gray: a full decode would hold 280 MB of pixels.
     let data =
         common::read(&common::corpus().join("conformance/jpeg-variants/huge-gray-20000x14000.jpg"));
-    let limits = Limits {
-        max_pixels: 300_000_000,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_pixels(300_000_000);
     let (result, peak) = peak_during(|| thumbnail(&data, &ThumbnailSpec::default(), &limits));
     let t = result.unwrap();
     assert_eq!((t.width, t.height), (100, 100));

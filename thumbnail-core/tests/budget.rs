@@ -61,10 +61,7 @@ fn a_scan_bomb_stops_at_its_deadline() {
     let bomb = hostile::cpu_bomb();
     // Large enough that the AC scans are decoded: several seconds of work without a deadline.
     let spec = ThumbnailSpec::sized(1000, 1000);
-    let limits = Limits {
-        deadline: Some(Instant::now() + Duration::from_millis(300)),
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_deadline(Some(Instant::now() + Duration::from_millis(300)));
     let start = Instant::now();
     let e = thumbnail(&bomb, &spec, &limits).unwrap_err();
     let took = start.elapsed();
@@ -81,10 +78,7 @@ fn the_scan_limit_is_configurable() {
     let jpeg = hostile::progressive_jpeg(64, 64, 20);
     let spec = ThumbnailSpec::default();
     thumbnail(&jpeg, &spec, &Limits::default()).unwrap();
-    let few = Limits {
-        max_scans: 20,
-        ..Limits::default()
-    };
+    let few = Limits::default().with_max_scans(20);
     let e = thumbnail(&jpeg, &spec, &few).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OverLimit);
     assert!(e.to_string().contains("20 scans"), "{e}");
@@ -97,10 +91,7 @@ fn the_memory_limit_is_configurable_and_grows_with_the_output() {
     // One 2000x2000 strip of 16-bit RGBA is 30.5 MiB: under the default limit, over 8 MiB.
     let spec = ThumbnailSpec::default();
     thumbnail(&tiff, &spec, &Limits::default()).unwrap();
-    let tight = Limits {
-        max_memory: 8 << 20,
-        ..Limits::default()
-    };
+    let tight = Limits::default().with_max_memory(8 << 20);
     let e = thumbnail(&tiff, &spec, &tight).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::OverLimit);
     assert!(

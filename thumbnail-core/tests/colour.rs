@@ -24,11 +24,9 @@ fn reference() -> serde_json::Value {
 }
 
 fn our_cells(rel: &str, grid: u32) -> Vec<[f64; 3]> {
-    let spec = ThumbnailSpec {
-        fit: Fit::Fill,
-        format: OutputFormat::Png,
-        ..ThumbnailSpec::sized(SIZE, SIZE)
-    };
+    let spec = ThumbnailSpec::sized(SIZE, SIZE)
+        .with_fit(Fit::Fill)
+        .with_format(OutputFormat::Png);
     let data = common::read(&common::corpus().join(rel));
     let t = thumbnail(&data, &spec, &Limits::default()).unwrap_or_else(|e| panic!("{rel}: {e}"));
     let px = flatten_on_white(common::decode(&t.bytes));

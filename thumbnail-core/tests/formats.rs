@@ -82,11 +82,11 @@ fn half_transparent_png() -> Vec<u8> {
 #[test]
 fn alpha_is_flattened_for_jpeg_and_kept_for_png_and_webp() {
     let data = half_transparent_png();
-    let fill = |format, background| ThumbnailSpec {
-        fit: Fit::Fill,
-        format,
-        background,
-        ..ThumbnailSpec::sized(100, 50)
+    let fill = |format, background| {
+        ThumbnailSpec::sized(100, 50)
+            .with_fit(Fit::Fill)
+            .with_format(format)
+            .with_background(background)
     };
     let jpeg = common::decode(
         &thumbnail(
@@ -129,10 +129,7 @@ fn alpha_is_flattened_for_jpeg_and_kept_for_png_and_webp() {
 #[test]
 fn opaque_images_stay_three_channel_in_png() {
     let data = common::read(&common::corpus().join("photos/kodak-dc240-640x480.jpg"));
-    let spec = ThumbnailSpec {
-        format: OutputFormat::Png,
-        ..ThumbnailSpec::default()
-    };
+    let spec = ThumbnailSpec::default().with_format(OutputFormat::Png);
     let px = common::decode(&thumbnail(&data, &spec, &Limits::default()).unwrap().bytes);
     assert_eq!(px.channels, 3);
 }
@@ -166,10 +163,7 @@ fn outputs_carry_no_metadata() {
             "{rel} should have EXIF"
         );
         for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP] {
-            let spec = ThumbnailSpec {
-                format,
-                ..ThumbnailSpec::default()
-            };
+            let spec = ThumbnailSpec::default().with_format(format);
             let b = thumbnail(&data, &spec, &Limits::default()).unwrap().bytes;
             for needle in [
                 &b"Exif"[..],
@@ -206,13 +200,11 @@ fn our_jpegs_decode_with_the_right_colours_in_rust_decoders_too() {
     let data = half_transparent_png();
     for progressive in [false, true] {
         for subsampling in [Subsampling::S420, Subsampling::S444] {
-            let spec = ThumbnailSpec {
-                fit: Fit::Fill,
-                progressive,
-                subsampling,
-                background: "#20c040".parse().unwrap(),
-                ..ThumbnailSpec::sized(64, 32)
-            };
+            let spec = ThumbnailSpec::sized(64, 32)
+                .with_fit(Fit::Fill)
+                .with_progressive(progressive)
+                .with_subsampling(subsampling)
+                .with_background("#20c040".parse().unwrap());
             let px = common::decode(&thumbnail(&data, &spec, &Limits::default()).unwrap().bytes);
             let m = px.mean(2, 2, 28, 30);
             let want = [32.0, 192.0, 64.0];
@@ -240,48 +232,16 @@ fn jpeg_options_reach_the_encoder() {
         (b[at + 1], b[at + 11])
     };
     assert_eq!(sof(&get(base)), (0xC0, 0x22), "baseline 4:2:0 by default");
-    assert_eq!(
-        sof(&get(ThumbnailSpec {
-            progressive: true,
-            ..base
-        }))
-        .0,
-        0xC2
-    );
-    assert_eq!(
-        sof(&get(ThumbnailSpec {
-            subsampling: Subsampling::S444,
-            ..base
-        }))
-        .1,
-        0x11
-    );
-    let small = get(ThumbnailSpec {
-        quality: 10,
-        ..base
-    })
-    .len();
-    let large = get(ThumbnailSpec {
-        quality: 95,
-        ..base
-    })
-    .len();
+    assert_eq!(sof(&get(base.with_progressive(true))).0, 0xC2);
+    assert_eq!(sof(&get(base.with_subsampling(Subsampling::S444))).1, 0x11);
+    let small = get(base.with_quality(10)).len();
+    let large = get(base.with_quality(95)).len();
     assert!(
         small * 2 < large,
         "quality 10: {small} bytes, 95: {large} bytes"
     );
-    let w_small = get(ThumbnailSpec {
-        quality: 10,
-        format: OutputFormat::WebP,
-        ..base
-    })
-    .len();
-    let w_large = get(ThumbnailSpec {
-        quality: 95,
-        format: OutputFormat::WebP,
-        ..base
-    })
-    .len();
+    let w_small = get(base.with_quality(10).with_format(OutputFormat::WebP)).len();
+    let w_large = get(base.with_quality(95).with_format(OutputFormat::WebP)).len();
     assert!(
         w_small * 2 < w_large,
         "webp quality 10: {w_small} bytes, 95: {w_large} bytes"
@@ -294,11 +254,9 @@ fn gravity_picks_the_kept_part() {
     // keeps a horizontal band whose position follows the gravity.
     let data = common::read(&common::corpus().join("conformance/orientation/Landscape_1.jpg"));
     let band = |gravity| {
-        let spec = ThumbnailSpec {
-            gravity,
-            format: OutputFormat::Png,
-            ..ThumbnailSpec::sized(100, 20)
-        };
+        let spec = ThumbnailSpec::sized(100, 20)
+            .with_gravity(gravity)
+            .with_format(OutputFormat::Png);
         common::decode(&thumbnail(&data, &spec, &Limits::default()).unwrap().bytes)
     };
     let (n, c, s) = (
@@ -316,12 +274,10 @@ fn gravity_picks_the_kept_part() {
 #[test]
 fn contain_pads_with_the_background() {
     let data = common::read(&common::corpus().join("conformance/gray/gray-1000x1.jpg"));
-    let spec = ThumbnailSpec {
-        fit: Fit::Contain,
-        background: "#ff0000".parse().unwrap(),
-        format: OutputFormat::Png,
-        ..ThumbnailSpec::default()
-    };
+    let spec = ThumbnailSpec::default()
+        .with_fit(Fit::Contain)
+        .with_background("#ff0000".parse().unwrap())
+        .with_format(OutputFormat::Png);
     let px = common::decode(&thumbnail(&data, &spec, &Limits::default()).unwrap().bytes);
     assert_eq!((px.width, px.height), (100, 100));
     assert_eq!(px.rgb(50, 5), [255, 0, 0]);
@@ -354,12 +310,10 @@ fn tiny_and_extreme_inputs_work_in_every_mode() {
         for fit in [Fit::Cover, Fit::Contain, Fit::Fill, Fit::Inside] {
             for gravity in gravities {
                 for format in [OutputFormat::Jpeg, OutputFormat::Png, OutputFormat::WebP] {
-                    let spec = ThumbnailSpec {
-                        fit,
-                        gravity,
-                        format,
-                        ..ThumbnailSpec::sized(64, 48)
-                    };
+                    let spec = ThumbnailSpec::sized(64, 48)
+                        .with_fit(fit)
+                        .with_gravity(gravity)
+                        .with_format(format);
                     let t = thumbnail(&data, &spec, &Limits::default())
                         .unwrap_or_else(|e| panic!("{rel} {fit:?} {gravity:?} {format:?}: {e}"));
                     let px = common::decode(&t.bytes);
@@ -379,26 +333,18 @@ fn tiny_and_extreme_inputs_work_in_every_mode() {
 fn limits_are_enforced_and_configurable() {
     let data = common::read(&common::corpus().join("photos/kodak-dc240-640x480.jpg"));
     let spec = ThumbnailSpec::default();
-    let tight = Limits {
-        max_input_bytes: 1000,
-        ..Limits::default()
-    };
+    let tight = Limits::default().with_max_input_bytes(1000);
     let e = thumbnail(&data, &spec, &tight).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InputTooLarge);
     assert!(e.to_string().contains("limit of 1000 bytes"), "{e}");
-    let few = Limits {
-        max_pixels: 640 * 480 - 1,
-        ..Limits::default()
-    };
+    let few = Limits::default().with_max_pixels(640 * 480 - 1);
     let e = thumbnail(&data, &spec, &few).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TooManyPixels);
     assert!(e.to_string().contains("640x480 (307200 pixels)"), "{e}");
-    let exact = Limits {
-        max_pixels: 640 * 480,
-        max_input_bytes: data.len() as u64,
-        ..Limits::default()
-    };
+    let exact = Limits::default()
+        .with_max_pixels(640 * 480)
+        .with_max_input_bytes(data.len() as u64);
     thumbnail(&data, &spec, &exact).unwrap();
-    let e = thumbnail(&data, &ThumbnailSpec { width: 0, ..spec }, &exact).unwrap_err();
+    let e = thumbnail(&data, &spec.with_size(0, spec.height), &exact).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidSpec);
 }

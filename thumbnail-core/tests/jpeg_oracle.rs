@@ -15,13 +15,12 @@ use thumbnail_core::{Bitmap, ErrorKind, Limits, stages};
 
 /// The 280 MP file is in the corpus too, and is decoded at 1/2 here (the test holds its full
 /// reference anyway).
-const LIMITS: Limits = Limits {
-    max_input_bytes: 64 << 20,
-    max_pixels: 300_000_000,
-    max_scans: 100,
-    max_memory: 1 << 30,
-    deadline: None,
-};
+fn limits() -> Limits {
+    Limits::default()
+        .with_max_input_bytes(64 << 20)
+        .with_max_pixels(300_000_000)
+        .with_max_memory(1 << 30)
+}
 
 fn jpegs() -> Vec<PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
@@ -118,7 +117,7 @@ const EDGE_MEAN: f64 = 40.0;
 
 /// Checks one file at one scale; returns (whole, edge).
 fn check(name: &str, data: &[u8], reference: &Bitmap, s: u32) -> (Stats, Stats) {
-    let ours = stages::decode_jpeg_scaled(data, s, &LIMITS)
+    let ours = stages::decode_jpeg_scaled(data, s, &limits())
         .unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
     let (ow, oh, oracle) = area_average(reference, s);
     assert_eq!((ours.width(), ours.height()), (ow, oh), "{name} at 1/{s}");
@@ -144,12 +143,12 @@ fn scaled_decodes_match_the_averaged_full_decode() {
     for path in jpegs() {
         let name = common::name(&path);
         let data = common::read(&path);
-        let reference = match stages::decode_jpeg_reference(&data, &LIMITS) {
+        let reference = match stages::decode_jpeg_reference(&data, &limits()) {
             Ok(r) => r,
             Err(e) => {
                 // Variants no decoder here reads: ours must refuse them too, by name.
                 assert_eq!(e.kind(), ErrorKind::UnsupportedFormat, "{name}: {e}");
-                let ours = stages::decode_jpeg_scaled(&data, 8, &LIMITS).expect_err(&name);
+                let ours = stages::decode_jpeg_scaled(&data, 8, &limits()).expect_err(&name);
                 assert_eq!(ours.kind(), ErrorKind::UnsupportedFormat, "{name}: {ours}");
                 continue;
             }
@@ -176,16 +175,13 @@ fn progressive_files_over_the_memory_limit_keep_the_low_frequencies() {
         if !name.contains("progressive") || info.width < 64 || info.height < 64 {
             continue;
         }
-        let Ok(reference) = stages::decode_jpeg_reference(&data, &LIMITS) else {
+        let Ok(reference) = stages::decode_jpeg_reference(&data, &limits()) else {
             continue;
         };
         // At 1/2, between what the low frequencies need (2 to 3 bytes a pixel with planes and
         // output) and what all 64 coefficients need (4 to 7.5).
         let px = u64::from(info.width) * u64::from(info.height);
-        let tight = Limits {
-            max_memory: px * 7 / 2,
-            ..LIMITS
-        };
+        let tight = limits().with_max_memory(px * 7 / 2);
         for s in [2u32, 4] {
             let ours = stages::decode_jpeg_scaled(&data, s, &tight)
                 .unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
@@ -207,8 +203,8 @@ fn progressive_files_over_the_memory_limit_keep_the_low_frequencies() {
 fn the_tolerance_catches_a_wrong_decode() {
     // Red and blue swapped, or the image one output pixel off: both far outside the bounds.
     let data = common::read(&common::corpus().join("photos/mate-storm-1920x1280.jpg"));
-    let reference = stages::decode_jpeg_reference(&data, &LIMITS).unwrap();
-    let ours = stages::decode_jpeg_scaled(&data, 4, &LIMITS).unwrap();
+    let reference = stages::decode_jpeg_reference(&data, &limits()).unwrap();
+    let ours = stages::decode_jpeg_scaled(&data, 4, &limits()).unwrap();
     let (w, h, oracle) = area_average(&reference, 4);
     let swapped: Vec<u8> = ours
         .data()
@@ -283,7 +279,7 @@ fn blocks_that_end_at_the_last_coefficient() {
         enc.set_progressive(progressive);
         enc.encode(&px, w, h, jpeg_encoder::ColorType::Rgb).unwrap();
         let name = format!("noise {sampling:?} progressive={progressive}");
-        let reference = stages::decode_jpeg_reference(&data, &LIMITS).unwrap();
+        let reference = stages::decode_jpeg_reference(&data, &limits()).unwrap();
         for s in [2u32, 4, 8] {
             check(&name, &data, &reference, s);
         }

@@ -15,10 +15,7 @@ const SAME: f64 = 4.0;
 
 fn render(group: &str, n: u32) -> Pixels {
     let path = common::corpus().join(format!("conformance/orientation/{group}_{n}.jpg"));
-    let spec = ThumbnailSpec {
-        format: OutputFormat::Png,
-        ..ThumbnailSpec::default()
-    };
+    let spec = ThumbnailSpec::default().with_format(OutputFormat::Png);
     let t = thumbnail(&common::read(&path), &spec, &Limits::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     common::decode(&t.bytes)

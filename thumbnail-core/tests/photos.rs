@@ -10,10 +10,7 @@ const SIZES: [(u32, u32); 4] = [(100, 100), (64, 64), (320, 180), (150, 400)];
 fn specs(fit: Fit) -> Vec<ThumbnailSpec> {
     SIZES
         .iter()
-        .map(|&(w, h)| ThumbnailSpec {
-            fit,
-            ..ThumbnailSpec::sized(w, h)
-        })
+        .map(|&(w, h)| ThumbnailSpec::sized(w, h).with_fit(fit))
         .collect()
 }
 
@@ -75,14 +72,8 @@ fn several_specs_come_from_one_decode_in_order() {
     let data = common::read(&path);
     let mixed = [
         ThumbnailSpec::sized(64, 64),
-        ThumbnailSpec {
-            fit: Fit::Inside,
-            ..ThumbnailSpec::sized(300, 300)
-        },
-        ThumbnailSpec {
-            format: thumbnail_core::OutputFormat::Png,
-            ..ThumbnailSpec::sized(32, 48)
-        },
+        ThumbnailSpec::sized(300, 300).with_fit(Fit::Inside),
+        ThumbnailSpec::sized(32, 48).with_format(thumbnail_core::OutputFormat::Png),
     ];
     let out = thumbnails(&data, &mixed, &Limits::default()).unwrap();
     // Orientation 6: the 2048x1536 stored image is 1536x2048 upright.

@@ -134,14 +134,13 @@ fn spec() -> impl Strategy<Value = ThumbnailSpec> {
         Just(OutputFormat::WebP)
     ];
     (1u32..=800, 1u32..=800, fit, gravity, format, 1u8..=100).prop_map(
-        |(width, height, fit, gravity, format, quality)| ThumbnailSpec {
-            width,
-            height,
-            fit,
-            gravity,
-            format,
-            quality,
-            ..ThumbnailSpec::default()
+        |(width, height, fit, gravity, format, quality)| {
+            ThumbnailSpec::default()
+                .with_size(width, height)
+                .with_fit(fit)
+                .with_gravity(gravity)
+                .with_format(format)
+                .with_quality(quality)
         },
     )
 }

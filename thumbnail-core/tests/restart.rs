@@ -10,10 +10,7 @@ use thumbnail_core::{Bitmap, Limits, PixelLayout, ThumbnailSpec, stages, thumbna
 /// A corpus photo re-encoded 4:2:0 with one restart interval per row of 16x16 MCUs.
 fn with_restarts() -> (Vec<u8>, u32) {
     let photo = common::read(&common::corpus().join("photos/flowers-1920x1080.jpeg"));
-    let spec = ThumbnailSpec {
-        format: thumbnail_core::OutputFormat::Png,
-        ..ThumbnailSpec::sized(960, 544)
-    };
+    let spec = ThumbnailSpec::sized(960, 544).with_format(thumbnail_core::OutputFormat::Png);
     let px = common::decode(&thumbnail(&photo, &spec, &Limits::default()).unwrap().bytes);
     let rgb: Vec<u8> = (0..px.height)
         .flat_map(|y| (0..px.width).map(move |x| (x, y)))

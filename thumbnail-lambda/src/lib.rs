@@ -23,29 +23,29 @@
 //! # Ok(()) }
 //! ```
 
-mod config;
+#![forbid(unsafe_code)]
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::Router;
 use axum::http::StatusCode;
-use lambda_http::Service;
+use lambda_http::Service as _;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use thumbnail_http::{ApiError, AppState, router};
-use thumbnail_storage::{JobError, Key, StoreError, Thumbnailer, open};
+use thumbnail_http::{ApiError, router};
+use thumbnail_service::{Profile, Service};
+use thumbnail_storage::{JobError, Key, StoreError, Thumbnailer};
 use tracing::{Instrument, error, info, warn};
 
-pub use crate::config::{Config, MAX_SYNC_BODY, SYNC_PAYLOAD_LIMIT};
+/// The function's settings: the service's one [`thumbnail_service::Config`], read from the
+/// environment with [`Config::from_env`] (`THUMBNAIL_STORE`, `THUMBNAIL_THUMBS`, ...).
+pub use thumbnail_service::{Config, ConfigError, MAX_SYNC_BODY, SYNC_PAYLOAD_LIMIT};
 
 /// The crate's errors; an `Err` from [`handle`] fails the invocation (and Lambda retries it).
 #[derive(Debug, thiserror::Error)]
 pub enum LambdaError {
-    #[error("environment variable {var} {reason}")]
-    Config { var: String, reason: String },
-
-    #[error("opening {url}: {source}")]
-    Store { url: String, source: StoreError },
+    #[error("configuration: {0}")]
+    Config(#[from] ConfigError),
 
     #[error("{count} object(s) failed for a reason that may pass (they will be retried): {keys}")]
     Transient { count: usize, keys: String },
@@ -61,36 +61,20 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the stores (no network call is made until the first event).
+    /// Validates the configuration and opens the stores (no network call is made until the
+    /// first event), with the Lambda's defaults ([`Profile::Lambda`]).
     pub async fn new(config: Config) -> Result<App, LambdaError> {
-        let open_url = |url: String| async move {
-            open(&url, &config.timeouts)
-                .await
-                .map_err(|source| LambdaError::Store { url, source })
-        };
-        let source = open_url(config.source.clone()).await?;
-        let dest = open_url(config.dest.clone()).await?;
-        let mut thumbnailer = Thumbnailer::new(source.clone(), dest, config.presets.clone());
-        thumbnailer.limits = config.limits;
-        thumbnailer.image_timeout = Some(config.image_timeout);
-        // The destination URL carries the prefix: keys are {dest prefix}/{preset}/{key}.
-        thumbnailer.prefix = String::new();
-        thumbnailer.cache_control = config.http.cache_control.clone();
-        let router = if config.auth.enabled() || config.insecure_no_auth {
-            router(AppState::new(
-                source,
-                thumbnailer.clone(),
-                config.http.clone(),
-                config.auth.clone(),
-            ))
-            // Connection headers are the front door's business (API Gateway, function URLs);
-            // a hop-by-hop header in a Lambda response is an error there.
-            .layer(axum::middleware::map_response(
-                |mut resp: axum::response::Response| async move {
-                    resp.headers_mut().remove(axum::http::header::CONNECTION);
-                    resp
-                },
-            ))
+        let service = Service::build(&config, Profile::Lambda).await?;
+        let router = if service.auth.enabled() || service.insecure_no_auth {
+            router(service.state)
+                // Connection headers are the front door's business (API Gateway, function
+                // URLs); a hop-by-hop header in a Lambda response is an error there.
+                .layer(axum::middleware::map_response(
+                    |mut resp: axum::response::Response| async move {
+                        resp.headers_mut().remove(axum::http::header::CONNECTION);
+                        resp
+                    },
+                ))
         } else {
             // A function URL or API Gateway is public: without credentials, say what to set.
             Router::new().fallback(|| async {
@@ -103,7 +87,7 @@ impl App {
             })
         };
         Ok(App {
-            thumbnailer,
+            thumbnailer: service.thumbnailer,
             router,
         })
     }
@@ -375,8 +359,7 @@ async fn process_sqs(app: &App, event: SqsEvent) -> Value {
 impl From<LambdaError> for lambda_runtime::Diagnostic {
     fn from(e: LambdaError) -> Self {
         let error_type = match e {
-            LambdaError::Config { .. } => "ConfigError",
-            LambdaError::Store { .. } => "StoreError",
+            LambdaError::Config(_) => "ConfigError",
             LambdaError::Transient { .. } => "TransientStorageError",
             LambdaError::UnknownEvent(_) => "UnknownEvent",
         };

@@ -26,7 +26,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         let app = match Config::from_env() {
             Ok(config) => App::new(config).await,
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         };
         let app = match app {
             Ok(app) => app,

@@ -46,8 +46,8 @@ async fn every_record_decoded_filtered_and_never_looping() {
     let (store, q) = bucket("lambda-same").await;
     let b = store.bucket().to_string();
     let app = App::new(env(vec![
-        ("THUMBNAIL_SOURCE", format!("s3://{b}{q}")),
-        ("THUMBNAIL_DEST", format!("s3://{b}/thumbnails{q}")),
+        ("THUMBNAIL_STORE", format!("s3://{b}{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{q}")),
         (
             "THUMBNAIL_PRESETS",
             "default=100x100 small=32x24,format=png".into(),
@@ -142,10 +142,13 @@ async fn source_prefix_and_separate_buckets() {
     let (dst, _) = bucket("lambda-dst").await;
     let app = App::new(env(vec![
         (
-            "THUMBNAIL_SOURCE",
+            "THUMBNAIL_STORE",
             format!("s3://{}/uploads{q}", src.bucket()),
         ),
-        ("THUMBNAIL_DEST", format!("s3://{}/thumbs{q}", dst.bucket())),
+        (
+            "THUMBNAIL_THUMBS",
+            format!("s3://{}/thumbs{q}", dst.bucket()),
+        ),
     ]))
     .await
     .unwrap();
@@ -180,12 +183,12 @@ async fn transient_failures_are_retried() {
     put(&src, "ok.jpg", photo()).await;
     let b = src.bucket().to_string();
     let app = App::new(env(vec![
-        ("THUMBNAIL_SOURCE", format!("s3://{b}{q}")),
+        ("THUMBNAIL_STORE", format!("s3://{b}{q}")),
         (
-            "THUMBNAIL_DEST",
+            "THUMBNAIL_THUMBS",
             format!("s3://nowhere?endpoint={dead}&path-style=true"),
         ),
-        ("THUMBNAIL_STORE_TIMEOUT_MS", "2000".into()),
+        ("THUMBNAIL_STORE_TIMEOUT", "2s".into()),
         ("THUMBNAIL_STORE_ATTEMPTS", "1".into()),
     ]))
     .await
@@ -223,8 +226,8 @@ async fn sqs_batches_of_s3_events() {
     let (store, q) = bucket("lambda-sqs").await;
     let b = store.bucket().to_string();
     let app = App::new(env(vec![
-        ("THUMBNAIL_SOURCE", format!("s3://{b}/in{q}")),
-        ("THUMBNAIL_DEST", format!("s3://{b}/out{q}")),
+        ("THUMBNAIL_STORE", format!("s3://{b}/in{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/out{q}")),
     ]))
     .await
     .unwrap();
@@ -301,8 +304,8 @@ async fn http_events_share_the_servers_router() {
     let (store, q) = bucket("lambda-http").await;
     let b = store.bucket().to_string();
     let app = App::new(env(vec![
-        ("THUMBNAIL_SOURCE", format!("s3://{b}/originals{q}")),
-        ("THUMBNAIL_DEST", format!("s3://{b}/thumbnails{q}")),
+        ("THUMBNAIL_STORE", format!("s3://{b}/originals{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{q}")),
         ("THUMBNAIL_API_KEYS", "key-1".into()),
     ]))
     .await
@@ -381,8 +384,8 @@ async fn http_is_off_without_credentials() {
     let (store, q) = bucket("lambda-noauth").await;
     let b = store.bucket().to_string();
     let app = App::new(env(vec![
-        ("THUMBNAIL_SOURCE", format!("s3://{b}/o{q}")),
-        ("THUMBNAIL_DEST", format!("s3://{b}/t{q}")),
+        ("THUMBNAIL_STORE", format!("s3://{b}/o{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/t{q}")),
     ]))
     .await
     .unwrap();

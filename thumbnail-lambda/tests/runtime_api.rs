@@ -148,8 +148,8 @@ fn python(args: &[&str]) -> String {
 
 fn function_env(b: &str, q: &str) -> Vec<(&'static str, String)> {
     vec![
-        ("THUMBNAIL_SOURCE", format!("s3://{b}/uploads{q}")),
-        ("THUMBNAIL_DEST", format!("s3://{b}/thumbnails{q}")),
+        ("THUMBNAIL_STORE", format!("s3://{b}/uploads{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{q}")),
         ("THUMBNAIL_API_KEYS", "e2e-key".into()),
     ]
 }
@@ -287,13 +287,10 @@ fn big_images_of_every_format_fit_a_128_mb_function() {
     let b = store.bucket().to_string();
     let twelve = thumbnail_testkit::corpus_file("photos/olympus-ep3-museum-4032x3024.jpg");
     // 50 MP made from a real photo: 8160x6120, quality 85.
-    let spec = ThumbnailSpec {
-        width: 8160,
-        height: 6120,
-        fit: Fit::Fill,
-        quality: 85,
-        ..ThumbnailSpec::default()
-    };
+    let spec = ThumbnailSpec::default()
+        .with_size(8160, 6120)
+        .with_fit(Fit::Fill)
+        .with_quality(85);
     let fifty = thumbnail_core::thumbnail(&twelve, &spec, &thumbnail_core::Limits::default())
         .unwrap()
         .bytes;

@@ -2,8 +2,7 @@
 //!
 //! One [`Store`] trait for originals and thumbnails, with backends for S3 and S3-compatible
 //! servers ([`S3Store`], on the official `aws-sdk-s3`), a local folder and memory (on
-//! `object_store`), and GCS or Azure behind the `gcs` / `azure` features. [`open`] picks the
-//! backend from a URL, the same way in every front end. [`Thumbnailer`] is the step every
+//! `object_store`). [`open`] picks the backend from a URL, the same way in every front end. [`Thumbnailer`] is the step every
 //! front end shares: read an original, make its thumbnails, write them under deterministic keys.
 //!
 //! ```
@@ -19,6 +18,8 @@
 //! # Ok::<(), thumbnail_storage::StoreError>(())
 //! # }).unwrap();
 //! ```
+
+#![forbid(unsafe_code)]
 
 mod error;
 mod key;

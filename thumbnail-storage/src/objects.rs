@@ -1,4 +1,4 @@
-//! Local folders and memory (and GCS, Azure) through `object_store`.
+//! Local folders and memory through `object_store`.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -61,15 +61,6 @@ impl ObjectStoreBackend {
         ObjectStoreBackend {
             inner: Arc::new(object_store::memory::InMemory::new()),
             url: format!("memory://{id}"),
-            keeps_attributes: true,
-        }
-    }
-
-    /// Any other `object_store` (GCS, Azure, ...), under `url` for logs and comparisons.
-    pub fn other(inner: Arc<dyn ObjectStore>, url: String) -> Self {
-        ObjectStoreBackend {
-            inner,
-            url,
             keeps_attributes: true,
         }
     }

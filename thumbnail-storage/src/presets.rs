@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use thumbnail_core::{OutputFormat, ThumbnailSpec};
+use thumbnail_core::ThumbnailSpec;
 
 /// A named [`ThumbnailSpec`]; its name is part of the thumbnail's key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,8 @@ impl std::error::Error for PresetError {}
 
 /// Parses `name=WxH[,option=value...]` entries separated by spaces or `;`.
 ///
-/// Options: `fit`, `gravity`, `format`, `quality`, `background`, `progressive`.
+/// The options are [`ThumbnailSpec::set`]'s, the same as in query strings and CLI flags:
+/// `fit`, `gravity`, `format`, `quality`, `background`, `progressive`, `chroma`.
 ///
 /// ```
 /// let presets = thumbnail_storage::parse_presets(
@@ -44,6 +45,7 @@ impl std::error::Error for PresetError {}
 /// assert_eq!(presets.len(), 3);
 /// assert_eq!(presets[2].spec.quality, 70);
 /// assert!(thumbnail_storage::parse_presets("x=0x10").is_err());
+/// assert!(thumbnail_storage::parse_presets("x=10x10,zoom=2").is_err());
 /// ```
 pub fn parse_presets(text: &str) -> Result<Vec<Preset>, PresetError> {
     let mut out: Vec<Preset> = Vec::new();
@@ -62,29 +64,14 @@ pub fn parse_presets(text: &str) -> Result<Vec<Preset>, PresetError> {
         }
         let mut parts = rest.split(',');
         let size = parts.next().unwrap_or_default();
-        let (width, height) =
-            thumbnail_core::parse_size(size).map_err(|e| PresetError(format!("{name}: {e}")))?;
-        let mut spec = ThumbnailSpec::sized(width, height);
-        for opt in parts {
-            let (k, v) = opt
-                .split_once('=')
-                .ok_or_else(|| PresetError(format!("{name}: option {opt:?} is not key=value")))?;
-            let err = |e: thumbnail_core::Error| PresetError(format!("{name}: {e}"));
-            match k {
-                "fit" => spec.fit = v.parse().map_err(err)?,
-                "gravity" => spec.gravity = v.parse().map_err(err)?,
-                "format" => spec.format = v.parse::<OutputFormat>().map_err(err)?,
-                "background" => spec.background = v.parse().map_err(err)?,
-                "quality" => {
-                    spec.quality = v.parse().map_err(|_| {
-                        PresetError(format!("{name}: quality {v:?} is not a number"))
-                    })?
-                }
-                "progressive" => spec.progressive = matches!(v, "true" | "1" | "yes"),
-                other => return Err(PresetError(format!("{name}: unknown option {other:?}"))),
-            }
-        }
-        spec.validate()
+        let options = parts
+            .map(|opt| {
+                opt.split_once('=')
+                    .ok_or_else(|| PresetError(format!("{name}: option {opt:?} is not key=value")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let spec = ThumbnailSpec::default()
+            .with_options(std::iter::once(("size", size)).chain(options))
             .map_err(|e| PresetError(format!("{name}: {e}")))?;
         if out.iter().any(|p| p.name == name) {
             return Err(PresetError(format!("preset {name:?} is defined twice")));

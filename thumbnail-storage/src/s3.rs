@@ -96,6 +96,10 @@ impl S3Store {
     }
 
     /// The SDK client, for what the trait does not cover (tests create buckets with it).
+    ///
+    /// The one dependency type in this crate's API, on purpose: wrapping the whole S3 API
+    /// would add nothing, and `aws-sdk-s3` is pinned by this crate, so a caller that wants the
+    /// client names that same version.
     pub fn client(&self) -> &Client {
         &self.client
     }

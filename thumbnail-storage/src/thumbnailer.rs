@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use thumbnail_core::{Limits, Thumbnail, ThumbnailSpec};
+use thumbnail_core::{Limits, Processed, ThumbnailSpec};
 
 use crate::{Key, Preset, PutOptions, Store, StoreError};
 
@@ -134,7 +134,8 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 
 /// Makes `specs`' thumbnails of `bytes` on a blocking thread (image work is CPU-bound), under
 /// `limits` with the deadline of `work`, releasing `work.hold` when the work ends. `label`
-/// names the image in errors.
+/// names the image in errors. The one hand-off from async code into the engine: the
+/// thumbnailer, the HTTP API and the batch CLI all call it.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -149,8 +150,9 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 /// # bmp.extend([0u8; 24]);
 /// let bytes = bytes::Bytes::from(bmp);
 /// let specs = vec![ThumbnailSpec::default()];
-/// let thumbs = render("a.bmp", bytes.clone(), specs.clone(), Limits::default(), Work::default()).await?;
-/// assert_eq!(thumbs[0].width, 100);
+/// let out = render("a.bmp", bytes.clone(), specs.clone(), Limits::default(), Work::default()).await?;
+/// assert_eq!(out.thumbnails[0].width, 100);
+/// assert_eq!(out.info.width, 3);
 ///
 /// // Past its deadline the engine stops and says so.
 /// let late = Work { deadline: Some(Instant::now() - Duration::from_secs(1)), hold: None };
@@ -165,14 +167,11 @@ pub async fn render(
     specs: Vec<ThumbnailSpec>,
     limits: Limits,
     work: Work,
-) -> Result<Vec<Thumbnail>, JobError> {
-    let limits = Limits {
-        deadline: earliest(limits.deadline, work.deadline),
-        ..limits
-    };
+) -> Result<Processed, JobError> {
+    let limits = limits.with_deadline(earliest(limits.deadline, work.deadline));
     let hold = work.hold;
     tokio::task::spawn_blocking(move || {
-        let out = thumbnail_core::thumbnails(&bytes, &specs, &limits);
+        let out = thumbnail_core::process(&bytes, &specs, &limits);
         drop(hold);
         out
     })
@@ -202,6 +201,35 @@ impl Thumbnailer {
             image_timeout: Some(DEFAULT_IMAGE_TIMEOUT),
             prefix: "thumbnails".into(),
             cache_control: "public, max-age=86400".into(),
+        }
+    }
+
+    /// This thumbnailer with other engine limits.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Thumbnailer { limits, ..self }
+    }
+
+    /// This thumbnailer with another per-image timeout (`None`: only the caller's deadline).
+    pub fn with_image_timeout(self, image_timeout: Option<Duration>) -> Self {
+        Thumbnailer {
+            image_timeout,
+            ..self
+        }
+    }
+
+    /// This thumbnailer writing under another folder of the destination store.
+    pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
+        Thumbnailer {
+            prefix: prefix.into(),
+            ..self
+        }
+    }
+
+    /// This thumbnailer storing another Cache-Control with each thumbnail.
+    pub fn with_cache_control(self, cache_control: impl Into<String>) -> Self {
+        Thumbnailer {
+            cache_control: cache_control.into(),
+            ..self
         }
     }
 
@@ -271,35 +299,80 @@ impl Thumbnailer {
         bytes: Bytes,
         work: Work,
     ) -> Result<Report, JobError> {
+        self.render_and_write(source, bytes, work, false).await
+    }
+
+    /// Stores a new original and its thumbnails: the thumbnails are made first, so bytes that
+    /// are not an image we can thumbnail (or are over a limit) are refused before anything is
+    /// written; then the original (under the content type its header gave), then each
+    /// thumbnail.
+    pub async fn put_original(
+        &self,
+        source: &Key,
+        bytes: Bytes,
+        work: Work,
+    ) -> Result<Report, JobError> {
+        self.render_and_write(source, bytes, work, true).await
+    }
+
+    async fn render_and_write(
+        &self,
+        source: &Key,
+        bytes: Bytes,
+        work: Work,
+        store_original: bool,
+    ) -> Result<Report, JobError> {
         self.check_source(source)?;
-        let specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
-        let source_bytes = bytes.len();
         let start = Instant::now();
-        let rendered = render(source.as_str(), bytes, specs, self.limits, self.timed(work)).await?;
+        let rendered = self.render(source, bytes.clone(), work).await?;
         let render_ms = ms(start);
+        let size = bytes.len();
+        if store_original {
+            let options = PutOptions {
+                content_type: Some(rendered.info.format.mime().to_string()),
+                cache_control: None,
+            };
+            self.source.put(source, bytes, &options).await?;
+        }
+        self.write(source, size, rendered, render_ms).await
+    }
+
+    async fn render(&self, source: &Key, bytes: Bytes, work: Work) -> Result<Processed, JobError> {
+        let specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
+        render(source.as_str(), bytes, specs, self.limits, self.timed(work)).await
+    }
+
+    /// Writes every preset's thumbnail of `rendered`.
+    async fn write(
+        &self,
+        source: &Key,
+        source_bytes: usize,
+        rendered: Processed,
+        render_ms: f64,
+    ) -> Result<Report, JobError> {
         let start = Instant::now();
-        let writes = self
-            .presets
-            .iter()
-            .zip(rendered)
-            .map(|(preset, thumb)| async move {
-                let key = self.output_key(source, preset)?;
-                let bytes = Bytes::from(thumb.bytes);
-                let options = PutOptions {
-                    content_type: Some(thumb.format.mime().to_string()),
-                    cache_control: Some(self.cache_control.clone()),
-                };
-                let meta = self.dest.put(&key, bytes.clone(), &options).await?;
-                Ok::<_, StoreError>(Written {
-                    preset: preset.name.clone(),
-                    key,
-                    bytes,
-                    width: thumb.width,
-                    height: thumb.height,
-                    content_type: thumb.format.mime(),
-                    etag: meta.etag,
-                })
-            });
+        let writes =
+            self.presets
+                .iter()
+                .zip(rendered.thumbnails)
+                .map(|(preset, thumb)| async move {
+                    let key = self.output_key(source, preset)?;
+                    let bytes = Bytes::from(thumb.bytes);
+                    let options = PutOptions {
+                        content_type: Some(thumb.format.mime().to_string()),
+                        cache_control: Some(self.cache_control.clone()),
+                    };
+                    let meta = self.dest.put(&key, bytes.clone(), &options).await?;
+                    Ok::<_, StoreError>(Written {
+                        preset: preset.name.clone(),
+                        key,
+                        bytes,
+                        width: thumb.width,
+                        height: thumb.height,
+                        content_type: thumb.format.mime(),
+                        etag: meta.etag,
+                    })
+                });
         let written = futures::future::try_join_all(writes).await?;
         Ok(Report {
             source: source.clone(),

@@ -11,9 +11,10 @@ use crate::{ObjectStoreBackend, S3Config, S3Store, Store, StoreError, Timeouts};
 ///   for S3-compatible servers (the SDK's `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL` work too,
 ///   and `THUMBNAIL_S3_PATH_STYLE=true` sets path-style addressing);
 /// - `file:///path` or a plain path: a local folder, created if missing;
-/// - `memory://`: an empty store in memory;
-/// - `gs://bucket/prefix` and `az://container/prefix` with the `gcs` / `azure` features,
-///   configured from the environment the usual way for those clouds.
+/// - `memory://`: an empty store in memory.
+///
+/// Google Cloud Storage and Azure Blob Storage are not offered: S3-compatible endpoints
+/// (GCS's XML API, MinIO, R2, Ceph, ...) go through `s3://...&endpoint=`.
 pub async fn open(url: &str, timeouts: &Timeouts) -> Result<Arc<dyn Store>, StoreError> {
     let bad = |reason: &str| StoreError::InvalidUrl {
         url: url.to_string(),
@@ -68,50 +69,13 @@ pub async fn open(url: &str, timeouts: &Timeouts) -> Result<Arc<dyn Store>, Stor
             }
             Ok(Arc::new(S3Store::new(config).await?))
         }
-        #[cfg(feature = "gcs")]
-        "gs" => {
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let store = object_store::gcp::GoogleCloudStorageBuilder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(|e| bad(&e.to_string()))?;
-            Ok(Arc::new(ObjectStoreBackend::other(
-                prefixed(store, prefix),
-                url.to_string(),
-            )))
-        }
-        #[cfg(feature = "azure")]
-        "az" => {
-            let (container, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            let store = object_store::azure::MicrosoftAzureBuilder::from_env()
-                .with_container_name(container)
-                .build()
-                .map_err(|e| bad(&e.to_string()))?;
-            Ok(Arc::new(ObjectStoreBackend::other(
-                prefixed(store, prefix),
-                url.to_string(),
-            )))
-        }
         "gs" | "az" => Err(bad(&format!(
-            "{scheme}:// needs the thumbnail-storage feature {}",
-            if scheme == "gs" { "gcs" } else { "azure" }
+            "{scheme}:// is not supported: use s3:// (any S3-compatible service), file://, \
+             memory:// or a path"
         ))),
         other => Err(bad(&format!(
-            "unknown scheme {other:?} (s3://, file://, memory://, gs://, az://, or a path)"
+            "unknown scheme {other:?} (s3://, file://, memory://, or a path)"
         ))),
-    }
-}
-
-#[cfg(any(feature = "gcs", feature = "azure"))]
-fn prefixed<T: object_store::ObjectStore>(
-    store: T,
-    prefix: &str,
-) -> Arc<dyn object_store::ObjectStore> {
-    let prefix = prefix.trim_matches('/');
-    if prefix.is_empty() {
-        Arc::new(store)
-    } else {
-        Arc::new(object_store::prefix::PrefixStore::new(store, prefix))
     }
 }
 

@@ -101,35 +101,12 @@ fn parse(d: &[u8]) -> Result<Header> {
         // v3+ headers may declare an alpha mask even for BI_RGB.
         masks[3] = u32_at(d, 66).unwrap_or(0);
     }
-    let mut palette = Vec::new();
-    if bpp <= 8 {
-        let declared = if dib >= 40 { u32_at(d, 46)? } else { 0 };
-        let max = 1usize << bpp;
-        let n = if declared == 0 {
-            max
-        } else {
-            (declared as usize).min(max)
-        };
-        for i in 0..n {
-            let at = after_header + i * palette_entry;
-            match d.get(at..at + 3) {
-                Some(e) => palette.push([e[0], e[1], e[2]]),
-                None => break,
-            }
-        }
-        if palette.is_empty() {
-            return Err(corrupt("palette is missing"));
-        }
-    }
-    match (bpp, compression) {
-        (1 | 4 | 8 | 16 | 24 | 32, BI_RGB | BI_BITFIELDS | BI_ALPHABITFIELDS) => {}
-        (8, BI_RLE8) | (4, BI_RLE4) => {}
-        _ => {
-            return Err(Error::unsupported(format!(
-                "BMP with {bpp} bits per pixel and compression {compression}"
-            )));
-        }
-    }
+    let palette = if bpp <= 8 {
+        read_palette(d, dib, bpp, after_header, palette_entry)?
+    } else {
+        Vec::new()
+    };
+    check_layout(bpp, compression)?;
     Ok(Header {
         width,
         height,
@@ -140,6 +117,37 @@ fn parse(d: &[u8]) -> Result<Header> {
         masks,
         palette,
     })
+}
+
+/// Refuses bit depths and compressions that do not go together (or that we do not read).
+fn check_layout(bpp: u16, compression: u32) -> Result<()> {
+    match (bpp, compression) {
+        (1 | 4 | 8 | 16 | 24 | 32, BI_RGB | BI_BITFIELDS | BI_ALPHABITFIELDS) => Ok(()),
+        (8, BI_RLE8) | (4, BI_RLE4) => Ok(()),
+        _ => Err(Error::unsupported(format!(
+            "BMP with {bpp} bits per pixel and compression {compression}"
+        ))),
+    }
+}
+
+/// The colour table of a 1/4/8-bit image: its declared entries (all `1 << bpp` when it
+/// declares none), as far as the file holds them.
+fn read_palette(d: &[u8], dib: usize, bpp: u16, at: usize, entry: usize) -> Result<Vec<[u8; 3]>> {
+    let declared = if dib >= 40 { u32_at(d, 46)? } else { 0 };
+    let max = 1usize << bpp;
+    let n = if declared == 0 {
+        max
+    } else {
+        (declared as usize).min(max)
+    };
+    let palette: Vec<[u8; 3]> = (0..n)
+        .map_while(|i| d.get(at + i * entry..at + i * entry + 3))
+        .map(|e| [e[0], e[1], e[2]])
+        .collect();
+    if palette.is_empty() {
+        return Err(corrupt("palette is missing"));
+    }
+    Ok(palette)
 }
 
 pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {

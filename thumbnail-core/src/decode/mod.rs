@@ -2,7 +2,7 @@
 
 mod bmp;
 mod gif;
-mod jpeg;
+pub(crate) mod jpeg;
 mod png;
 mod tiff;
 mod webp;
@@ -10,6 +10,7 @@ mod webp;
 use std::fmt;
 
 use crate::color;
+use crate::decode::jpeg::markers::JpegHeader;
 use crate::error::Result;
 use crate::format::{InputFormat, sniff};
 use crate::orient::Orientation;
@@ -18,6 +19,7 @@ use crate::spec::Limits;
 
 /// How the colour channels are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ColorModel {
     Gray,
     Rgb,
@@ -45,6 +47,7 @@ impl fmt::Display for ColorModel {
 
 /// What the header says about an image, read without decoding any pixels.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageInfo {
     pub format: InputFormat,
     /// Stored width, before orientation is applied.
@@ -74,11 +77,27 @@ pub(crate) struct Decoded {
     pub scale: u32,
 }
 
+/// A header read once: the facts every caller wants, and what the decoder needs of the
+/// header so that it does not parse it again (a JPEG's markers and tables).
+pub(crate) struct Probed<'a> {
+    pub info: ImageInfo,
+    pub jpeg: Option<JpegHeader<'a>>,
+}
+
 /// Reads the header of any supported format.
 pub(crate) fn probe(data: &[u8]) -> Result<ImageInfo> {
+    probe_parsed(data).map(|p| p.info)
+}
+
+/// Reads the header of any supported format, keeping what the decoder will need.
+pub(crate) fn probe_parsed(data: &[u8]) -> Result<Probed<'_>> {
     let format = sniff(data)?;
+    let mut jpeg_header = None;
     let mut info = match format {
-        InputFormat::Jpeg => jpeg::probe(data),
+        InputFormat::Jpeg => jpeg::probe(data).map(|(info, header)| {
+            jpeg_header = Some(header);
+            info
+        }),
         InputFormat::Png => png::probe(data),
         InputFormat::Gif => gif::probe(data),
         InputFormat::WebP => webp::probe(data),
@@ -92,7 +111,10 @@ pub(crate) fn probe(data: &[u8]) -> Result<ImageInfo> {
         ));
     }
     info.format = format;
-    Ok(info)
+    Ok(Probed {
+        info,
+        jpeg: jpeg_header,
+    })
 }
 
 /// How far a decoder may shrink the image while decoding; it is free to shrink less.
@@ -104,20 +126,27 @@ pub(crate) struct Reduction {
     pub area: u32,
 }
 
-/// Decodes the image whose header `info` was read from `data`.
+/// Decodes the image whose header `probed` was read from `data`.
 pub(crate) fn decode(
     data: &[u8],
-    info: &ImageInfo,
+    probed: &Probed<'_>,
     reduction: Reduction,
     limits: &Limits,
 ) -> Result<Decoded> {
-    let mut decoded = match info.format {
-        InputFormat::Jpeg => jpeg::decode(data, info, limits, reduction.dct),
-        InputFormat::Png => png::decode(data, limits, reduction.area),
-        InputFormat::Gif => gif::decode(data, info, limits, reduction.area),
-        InputFormat::WebP => webp::decode(data, info, limits, reduction.area),
-        InputFormat::Tiff => tiff::decode(data, limits, reduction.area),
-        InputFormat::Bmp => bmp::decode(data, limits, reduction.area),
+    let info = &probed.info;
+    let mut decoded = match (info.format, &probed.jpeg) {
+        (InputFormat::Jpeg, Some(header)) => {
+            jpeg::decode(data, header, info, limits, reduction.dct)
+        }
+        (InputFormat::Jpeg, None) => {
+            let header = JpegHeader::parse(data)?;
+            jpeg::decode(data, &header, info, limits, reduction.dct)
+        }
+        (InputFormat::Png, _) => png::decode(data, limits, reduction.area),
+        (InputFormat::Gif, _) => gif::decode(data, info, limits, reduction.area),
+        (InputFormat::WebP, _) => webp::decode(data, info, limits, reduction.area),
+        (InputFormat::Tiff, _) => tiff::decode(data, limits, reduction.area),
+        (InputFormat::Bmp, _) => bmp::decode(data, limits, reduction.area),
     }?;
     decoded.orientation = info.orientation;
     Ok(decoded)

@@ -1,6 +1,5 @@
 //! DQT and DHT segments, and Huffman decoding with lookahead tables.
 
-use super::bits::{BitReader, extend};
 use crate::error::{Error, Result};
 
 /// Natural (row-major) index of the k-th coefficient in zigzag order.
@@ -41,6 +40,16 @@ pub(crate) fn parse_dqt(mut p: &[u8], tables: &mut [Option<[u16; 64]>; 4]) -> Re
     Ok(())
 }
 
+/// F.12: an `s`-bit magnitude `v` with a leading 0 is negative.
+#[inline(always)]
+pub(crate) fn extend(v: i32, s: u32) -> i32 {
+    if v < (1 << (s - 1)) {
+        v - (1 << s) + 1
+    } else {
+        v
+    }
+}
+
 /// Bits looked up in one table access.
 pub(crate) const LOOKAHEAD: u32 = 9;
 const FAST: usize = 1 << LOOKAHEAD;
@@ -52,7 +61,7 @@ const MULTI: usize = 1 << MULTI_BITS;
 #[derive(Clone)]
 pub(crate) struct Huffman {
     /// Per 9-bit prefix: `len << 8 | symbol`, or 0 when the code is longer than 9 bits.
-    fast: [u16; FAST],
+    pub(super) fast: [u16; FAST],
     /// AC only, per prefix: the coefficient decoded in one step (stb_image's trick):
     /// `value << 8 | run << 4 | bits used`, or 0 when code and magnitude need over 9 bits.
     ac_value: [i16; FAST],
@@ -64,10 +73,10 @@ pub(crate) struct Huffman {
     /// coefficients before an end-of-block; 0 when not even one fits.
     ac_multi: [u16; MULTI],
     /// Largest code of each length, -1 when none.
-    maxcode: [i32; 18],
+    pub(super) maxcode: [i32; 18],
     /// `values` index of a code of each length, minus that code.
-    valptr: [i32; 17],
-    values: [u8; 256],
+    pub(super) valptr: [i32; 17],
+    pub(super) values: [u8; 256],
 }
 
 impl Huffman {
@@ -179,39 +188,6 @@ impl Huffman {
                 self.ac_value[idx] = (value * 256 + (run as i32) * 16 + used as i32) as i16;
             }
         }
-    }
-
-    /// Decodes one symbol. An invalid code reads as symbol 0: the stream is damaged, and the
-    /// caller's block loop still terminates.
-    #[inline(always)]
-    pub fn decode(&self, r: &mut BitReader<'_>) -> u8 {
-        r.refill();
-        self.decode_filled(r)
-    }
-
-    /// [`Self::decode`] when at least 16 bits are already available.
-    #[inline(always)]
-    pub fn decode_filled(&self, r: &mut BitReader<'_>) -> u8 {
-        let e = self.fast[r.peek(LOOKAHEAD) as usize];
-        if e != 0 {
-            r.consume(u32::from(e >> 8));
-            return e as u8;
-        }
-        self.decode_slow(r)
-    }
-
-    #[cold]
-    fn decode_slow(&self, r: &mut BitReader<'_>) -> u8 {
-        for len in LOOKAHEAD + 1..=16 {
-            let code = r.peek(len) as i32;
-            if code <= self.maxcode[len as usize] {
-                r.consume(len);
-                let i = (self.valptr[len as usize] + code).clamp(0, 255);
-                return self.values[i as usize];
-            }
-        }
-        r.consume(16);
-        0
     }
 
     /// AC: one lookup that yields `(value, run, bits)` for short code+magnitude pairs.
@@ -338,38 +314,6 @@ pub(crate) fn parse_dht(mut p: &[u8], dc: &mut Slots, ac: &mut Slots) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jpeg::bits::EntropyData;
-
-    #[test]
-    fn decodes_canonical_codes() {
-        // Lengths: one 2-bit code (sym 5), two 3-bit codes (syms 6, 7).
-        let mut counts = [0u8; 16];
-        counts[1] = 1;
-        counts[2] = 2;
-        let t = Huffman::new(&counts, &[5, 6, 7], false).unwrap();
-        // Codes: 00 -> 5, 010 -> 6, 011 -> 7. Stream: 00 011 010 ...
-        let data = EntropyData::new(&[0b0001_1010, 0], 0);
-        let mut r = data.interval(0);
-        assert_eq!(t.decode(&mut r), 5);
-        assert_eq!(t.decode(&mut r), 7);
-        assert_eq!(t.decode(&mut r), 6);
-    }
-
-    #[test]
-    fn long_codes_take_the_slow_path() {
-        // 1 code of length 1 (sym 1), then one each of lengths 2..=12 (syms 2..=12): the last
-        // is 11111111110 (11 bits) and 111111111110 (12 bits).
-        let mut counts = [0u8; 16];
-        for c in counts.iter_mut().take(12) {
-            *c = 1;
-        }
-        let syms: Vec<u8> = (1..=12).collect();
-        let t = Huffman::new(&counts, &syms, false).unwrap();
-        // 0xFF in entropy data is stuffed with a zero byte.
-        let data = EntropyData::new(&[0xFF, 0x00, 0b1110_0000, 0], 0);
-        let mut r = data.interval(0);
-        assert_eq!(t.decode(&mut r), 12);
-    }
 
     #[test]
     fn overfull_tables_are_refused() {

@@ -6,7 +6,7 @@
 //! all, so refilling costs no branch. Each interval is followed by zero padding: reading past
 //! an interval's end yields zero bits, exactly what libjpeg feeds a decoder at a marker.
 
-use super::tables::{Huffman, LOOKAHEAD, MULTI_BITS};
+use super::tables::{Huffman, LOOKAHEAD, MULTI_BITS, extend};
 
 /// Zero bytes after each interval; a refill reads 8 bytes, a damaged stream may run a little
 /// further, and `BitReader` clamps beyond that.
@@ -260,13 +260,39 @@ impl<'a> BitReader<'a> {
     }
 }
 
-/// F.12: an `s`-bit magnitude `v` with a leading 0 is negative.
-#[inline(always)]
-pub(crate) fn extend(v: i32, s: u32) -> i32 {
-    if v < (1 << (s - 1)) {
-        v - (1 << s) + 1
-    } else {
-        v
+/// Decoding a symbol reads bits: it lives with the reader, so the tables know nothing of it.
+impl Huffman {
+    /// Decodes one symbol. An invalid code reads as symbol 0: the stream is damaged, and the
+    /// caller's block loop still terminates.
+    #[inline(always)]
+    pub fn decode(&self, r: &mut BitReader<'_>) -> u8 {
+        r.refill();
+        self.decode_filled(r)
+    }
+
+    /// [`Self::decode`] when at least 16 bits are already available.
+    #[inline(always)]
+    pub fn decode_filled(&self, r: &mut BitReader<'_>) -> u8 {
+        let e = self.fast[r.peek(LOOKAHEAD) as usize];
+        if e != 0 {
+            r.consume(u32::from(e >> 8));
+            return e as u8;
+        }
+        self.decode_slow(r)
+    }
+
+    #[cold]
+    fn decode_slow(&self, r: &mut BitReader<'_>) -> u8 {
+        for len in LOOKAHEAD + 1..=16 {
+            let code = r.peek(len) as i32;
+            if code <= self.maxcode[len as usize] {
+                r.consume(len);
+                let i = (self.valptr[len as usize] + code).clamp(0, 255);
+                return self.values[i as usize];
+            }
+        }
+        r.consume(16);
+        0
     }
 }
 
@@ -347,5 +373,36 @@ mod tests {
         assert_eq!(extend(1, 1), 1);
         assert_eq!(extend(0b010, 3), -5);
         assert_eq!(extend(0b110, 3), 6);
+    }
+
+    #[test]
+    fn decodes_canonical_codes() {
+        // Lengths: one 2-bit code (sym 5), two 3-bit codes (syms 6, 7).
+        let mut counts = [0u8; 16];
+        counts[1] = 1;
+        counts[2] = 2;
+        let t = Huffman::new(&counts, &[5, 6, 7], false).unwrap();
+        // Codes: 00 -> 5, 010 -> 6, 011 -> 7. Stream: 00 011 010 ...
+        let data = EntropyData::new(&[0b0001_1010, 0], 0);
+        let mut r = data.interval(0);
+        assert_eq!(t.decode(&mut r), 5);
+        assert_eq!(t.decode(&mut r), 7);
+        assert_eq!(t.decode(&mut r), 6);
+    }
+
+    #[test]
+    fn long_codes_take_the_slow_path() {
+        // 1 code of length 1 (sym 1), then one each of lengths 2..=12 (syms 2..=12): the last
+        // is 11111111110 (11 bits) and 111111111110 (12 bits).
+        let mut counts = [0u8; 16];
+        for c in counts.iter_mut().take(12) {
+            *c = 1;
+        }
+        let syms: Vec<u8> = (1..=12).collect();
+        let t = Huffman::new(&counts, &syms, false).unwrap();
+        // 0xFF in entropy data is stuffed with a zero byte.
+        let data = EntropyData::new(&[0xFF, 0x00, 0b1110_0000, 0], 0);
+        let mut r = data.interval(0);
+        assert_eq!(t.decode(&mut r), 12);
     }
 }

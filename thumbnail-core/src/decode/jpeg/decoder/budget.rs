@@ -1,7 +1,8 @@
 //! What a decode may cost, checked before it starts: memory for planes and coefficients,
 //! and the number of scans.
 
-use super::{Error, Frame, Limits, Process, Result, markers, next_segment};
+use super::{Error, Frame, Limits, Process, Result};
+use crate::decode::jpeg::markers::{self, next_segment};
 
 /// Refuses a decode whose planes, kept coefficients and output would be over the memory
 /// limit, before any of them is allocated.

@@ -1,19 +1,27 @@
-//! JPEG: header facts from our marker walker, full decodes through zune-jpeg.
+//! JPEG, all in one place: the marker walker every probe uses (`markers`), our shrink-on-load
+//! decoder (`decoder`, with its entropy reader `bits`, Huffman and quantisation `tables` and
+//! scaled `idct`), and this adapter, which picks that decoder or zune-jpeg for each file.
 
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+pub(crate) mod bits;
+pub(crate) mod decoder;
+pub(crate) mod idct;
+pub(crate) mod markers;
+pub(crate) mod tables;
+
 use super::{ColorModel, Decoded, ImageInfo, icc_description};
+use crate::decode::jpeg::decoder::NotCovered;
+use crate::decode::jpeg::markers::{JpegHeader, Process};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::InputFormat;
-use crate::jpeg::decoder::NotCovered;
-use crate::jpeg::markers::{JpegHeader, Process};
 use crate::pixels::{Bitmap, PixelLayout};
 use crate::spec::Limits;
 
-pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
+pub(super) fn probe(data: &[u8]) -> Result<(ImageInfo, JpegHeader<'_>)> {
     let header = JpegHeader::parse(data)?;
     let frame = header.frame()?;
     let color = match frame.components.len() {
@@ -21,7 +29,7 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         4 => ColorModel::Cmyk,
         _ => ColorModel::Rgb,
     };
-    Ok(ImageInfo {
+    let info = ImageInfo {
         format: InputFormat::Jpeg,
         width: frame.width,
         height: frame.height,
@@ -29,7 +37,8 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         color,
         has_alpha: false,
         icc_description: icc_description(header.icc_profile().as_deref()),
-    })
+    };
+    Ok((info, header))
 }
 
 /// Refuses the JPEG variants no decoder here handles, naming the variant.
@@ -95,18 +104,18 @@ fn choose(header: &JpegHeader<'_>, data: &[u8], dct_limit: u32) -> Result<Path> 
 /// Decodes, shrinking by up to `dct_limit` (rounded down to 8, 4, 2 or 1) while decoding.
 pub(super) fn decode(
     data: &[u8],
+    header: &JpegHeader<'_>,
     info: &ImageInfo,
     limits: &Limits,
     dct_limit: u32,
 ) -> Result<Decoded> {
-    let header = JpegHeader::parse(data)?;
-    check_supported(&header)?;
-    crate::jpeg::decoder::check_scans(data, header.first_scan, limits)?;
+    check_supported(header)?;
+    crate::decode::jpeg::decoder::check_scans(data, header.first_scan, limits)?;
     let frame = header.frame()?;
     let icc = header.icc_profile();
-    if let Path::Ours(mut scale) = choose(&header, data, dct_limit)? {
+    if let Path::Ours(mut scale) = choose(header, data, dct_limit)? {
         loop {
-            match crate::jpeg::decoder::decode(data, scale, limits) {
+            match crate::decode::jpeg::decoder::decode(data, header, scale, limits) {
                 Ok(Ok(d)) => {
                     return Ok(Decoded {
                         bitmap: d.bitmap,

@@ -7,6 +7,11 @@ use crate::orient::Orientation;
 pub(crate) const SOI: u8 = 0xD8;
 pub(crate) const EOI: u8 = 0xD9;
 pub(crate) const SOS: u8 = 0xDA;
+pub(crate) const DQT: u8 = 0xDB;
+pub(crate) const DHT: u8 = 0xC4;
+pub(crate) const DRI: u8 = 0xDD;
+/// Arithmetic-coding conditioning tables: their presence means arithmetic coding.
+pub(crate) const DAC: u8 = 0xCC;
 pub(crate) const APP1: u8 = 0xE1;
 pub(crate) const APP2: u8 = 0xE2;
 pub(crate) const APP14: u8 = 0xEE;

@@ -1,0 +1,6 @@
+//! One module per resource.
+
+pub(crate) mod health;
+pub(crate) mod images;
+pub(crate) mod thumbnails;
+pub(crate) mod uploads;

@@ -1,0 +1,138 @@
+//! `GET /thumbnails/...` (stored, made on first request) and `POST /thumbnail` (nothing stored).
+
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use thumbnail_storage::{Key, Preset, StoreError, render};
+
+use crate::body::read_body;
+use crate::error::ApiError;
+use crate::middleware::{Deadline, work};
+use crate::query::{Pairs, default_spec, spec_from_query};
+use crate::respond::{etag, put_header, serve_bytes};
+use crate::{AppState, Handler, fail, key};
+
+/// `GET /thumbnails/{preset}/{key}` or `/thumbnails/{key}` (default preset). A missing preset
+/// thumbnail of an existing original is made on the spot.
+pub(crate) async fn get_thumbnail(
+    State(s): State<AppState>,
+    Extension(deadline): Extension<Deadline>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Handler {
+    let t = &s.0.thumbnailer;
+    let (first, rest) = path.split_once('/').unwrap_or(("", path.as_str()));
+    let max = t.limits.max_input_bytes;
+    if let Some(preset) = t.presets.iter().find(|p| p.name == first) {
+        return thumbnail_of(&s, deadline, preset, &key(rest)?, &headers).await;
+    }
+    if looks_like_canonical(first) {
+        // An ad-hoc size stored by PUT ?size=...: served if it exists, never made here.
+        let stored = key(&path)?.under(&t.prefix).map_err(fail)?;
+        let obj = t.dest.get(&stored, max).await.map_err(fail)?;
+        return Ok(serve_bytes(
+            &s,
+            &headers,
+            obj.bytes,
+            obj.meta.content_type.as_deref(),
+        ));
+    }
+    let Some(default) = t.presets.first() else {
+        return Err(fail(ApiError::not_found("preset")));
+    };
+    thumbnail_of(&s, deadline, default, &key(&path)?, &headers).await
+}
+
+fn looks_like_canonical(segment: &str) -> bool {
+    let Some((size, _)) = segment.split_once('-') else {
+        return false;
+    };
+    thumbnail_core::parse_size(size).is_ok() && segment.contains("-q")
+}
+
+async fn thumbnail_of(
+    s: &AppState,
+    deadline: Deadline,
+    preset: &Preset,
+    original: &Key,
+    headers: &HeaderMap,
+) -> Handler {
+    let t = &s.0.thumbnailer;
+    let out = t.output_key(original, preset).map_err(fail)?;
+    match t.dest.get(&out, t.limits.max_input_bytes).await {
+        Ok(obj) => {
+            return Ok(serve_bytes(
+                s,
+                headers,
+                obj.bytes,
+                obj.meta.content_type.as_deref(),
+            ));
+        }
+        Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(fail(e)),
+    }
+    if !t.source.exists(original).await.map_err(fail)? {
+        return Err(fail(ApiError::not_found(format!("thumbnail {out}"))));
+    }
+    let job = s.0.gate.enter().await.map_err(fail)?;
+    let mut one = t.clone();
+    one.presets = vec![preset.clone()];
+    let report = one
+        .process_with(original, work(deadline, job))
+        .await
+        .map_err(fail)?;
+    s.0.metrics.stage("read", report.read_ms / 1000.0);
+    s.0.metrics.stage("render", report.render_ms / 1000.0);
+    s.0.metrics.stage("write", report.write_ms / 1000.0);
+    let w = report
+        .written
+        .into_iter()
+        .next()
+        .ok_or_else(|| fail(ApiError::not_found("thumbnail")))?;
+    Ok(serve_bytes(s, headers, w.bytes, Some(w.content_type)))
+}
+
+/// `POST /thumbnail`: the body's thumbnail, nothing stored.
+pub(crate) async fn post_thumbnail(
+    State(s): State<AppState>,
+    Extension(deadline): Extension<Deadline>,
+    Query(q): Query<Pairs>,
+    headers: HeaderMap,
+    body: Body,
+) -> Handler {
+    let default = default_spec(&s);
+    let spec = spec_from_query(&s, default, &q)?.unwrap_or(default);
+    let job = s.0.gate.enter().await.map_err(fail)?;
+    let start = Instant::now();
+    let bytes = read_body(&s, &headers, body).await?;
+    s.0.metrics.stage("read", start.elapsed().as_secs_f64());
+    let t = &s.0.thumbnailer;
+    let start = Instant::now();
+    let thumb = render(
+        "body",
+        bytes,
+        vec![spec],
+        t.limits,
+        t.timed(work(deadline, job)),
+    )
+    .await
+    .map_err(fail)?
+    .thumbnails
+    .pop()
+    .ok_or_else(|| fail(ApiError::not_found("thumbnail")))?;
+    s.0.metrics.stage("render", start.elapsed().as_secs_f64());
+    let tag = etag(&thumb.bytes);
+    let len = thumb.bytes.len();
+    let mut resp = Response::new(Body::from(thumb.bytes));
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(thumb.format.mime()),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    put_header(h, header::ETAG, &tag);
+    Ok(resp)
+}

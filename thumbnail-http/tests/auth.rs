@@ -1,0 +1,175 @@
+//! Credentials: API keys, HMAC-signed URLs, and presigned uploads straight to S3.
+
+mod common;
+
+use axum::http::Method;
+use bytes::Bytes;
+use reqwest::StatusCode;
+use serde_json::Value;
+use thumbnail_core::InputFormat;
+use thumbnail_http::sign;
+use thumbnail_storage::Key;
+
+use common::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn api_keys_guard_writes_and_private_reads() {
+    let mut setup = Setup::new(Kind::Memory);
+    setup.auth.api_keys = vec!["k-one".into(), "k-two".into()];
+    let s = setup.start().await;
+    let put = |auth: Option<&str>| {
+        let mut r = s.http.put(s.url("/images/p.jpg")).body(photo());
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send()
+    };
+    let resp = put(None).await.unwrap();
+    assert!(header(&resp, "www-authenticate").starts_with("Bearer"));
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let resp = put(Some("Bearer k-three")).await.unwrap();
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let resp = put(Some("Bearer k-on")).await.unwrap();
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert!(s.originals.list("").await.unwrap().is_empty());
+    assert_eq!(
+        put(Some("Bearer k-two")).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        put(Some("bearer k-one")).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+
+    // Reads are private unless the server says otherwise.
+    let resp = s.get("/thumbnails/p.jpg").await;
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let resp = s.post("/thumbnail", photo()).await;
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let resp = s
+        .http
+        .get(s.url("/thumbnails/p.jpg"))
+        .bearer_auth("k-one")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    // Health needs no key (load balancers call it).
+    let resp = s.get("/healthz").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let mut public = Setup::new(Kind::Memory);
+    public.auth.api_keys = vec!["k".into()];
+    public.auth.public_reads = true;
+    let s = public.start().await;
+    let resp = s
+        .http
+        .put(s.url("/images/p.jpg"))
+        .bearer_auth("k")
+        .body(photo())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = s.get("/thumbnails/p.jpg").await;
+    assert_eq!(resp.status(), StatusCode::OK, "public reads");
+    let resp = s.put("/images/q.jpg", photo()).await;
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_urls_expire_and_resist_tampering() {
+    let key = b"signing secret";
+    let mut setup = Setup::new(Kind::Memory);
+    setup.auth.signing_key = Some(key.to_vec());
+    let s = setup.start().await;
+    let later = unix_now() + 600;
+
+    let put = sign(key, &Method::PUT, "/images/s.jpg", "size=50x50", later);
+    let resp = s.put(&put, photo()).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(
+        dims(&resp.bytes().await.unwrap()),
+        (50, 50, InputFormat::Jpeg)
+    );
+
+    let get = sign(key, &Method::GET, "/thumbnails/s.jpg", "", later);
+    let resp = s.get(&get).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let tampered = [
+        put.replace("size=50x50", "size=900x900"),
+        put.replace("/images/s.jpg", "/images/t.jpg"),
+        put.replace(
+            &format!("expires={later}"),
+            &format!("expires={}", later + 1),
+        ),
+        // The last hex digit changed (to one it is not, or 1 time in 16 nothing changes).
+        format!(
+            "{}{}",
+            &put[..put.len() - 1],
+            if put.ends_with('0') { '1' } else { '0' }
+        ),
+        put.replace("&signature=", "&signature=zz"),
+    ];
+    for url in tampered {
+        let resp = s.put(&url, photo()).await;
+        json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    // A GET signature does not allow a PUT.
+    let as_put = sign(key, &Method::GET, "/images/s.jpg", "", later);
+    let resp = s.put(&as_put, photo()).await;
+    json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    // Expired.
+    let old = sign(key, &Method::GET, "/thumbnails/s.jpg", "", unix_now() - 1);
+    let resp = s.get(&old).await;
+    let v = json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    assert!(v["message"].as_str().unwrap().contains("expired"));
+    // Signed with another key.
+    let other = sign(b"another", &Method::GET, "/thumbnails/s.jpg", "", later);
+    let resp = s.get(&other).await;
+    json_error(resp, StatusCode::FORBIDDEN, "forbidden").await;
+    // No credentials at all.
+    let resp = s.get("/thumbnails/s.jpg").await;
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn presigned_uploads_go_straight_to_s3() {
+    let s = Setup::new(Kind::S3).start().await;
+    let resp = s
+        .http
+        .post(s.url("/uploads/big/huge.jpg?content_type=image/jpeg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["method"], "PUT");
+    assert_eq!(v["key"], "big/huge.jpg");
+    assert_eq!(v["expires_in"], 900);
+    let url = v["url"].as_str().unwrap();
+    let mut req = s.http.put(url).body(photo());
+    for (k, val) in v["headers"].as_object().unwrap() {
+        req = req.header(k.as_str(), val.as_str().unwrap());
+    }
+    let resp = req.send().await.unwrap();
+    assert!(resp.status().is_success(), "{:?}", resp.text().await);
+    let got = s
+        .originals
+        .get(&Key::new("big/huge.jpg").unwrap(), 1 << 30)
+        .await
+        .unwrap();
+    assert_eq!(got.bytes, Bytes::from(photo()));
+    // Its thumbnail is then made on first request.
+    let resp = s.get("/thumbnails/big/huge.jpg").await;
+    assert_eq!(
+        dims(&resp.bytes().await.unwrap()),
+        (100, 100, InputFormat::Jpeg)
+    );
+
+    // Stores without presigning say so.
+    let m = Setup::new(Kind::Memory).start().await;
+    let resp = m.http.post(m.url("/uploads/x.jpg")).send().await.unwrap();
+    json_error(resp, StatusCode::NOT_IMPLEMENTED, "not_supported").await;
+}

@@ -1,0 +1,303 @@
+//! The one configuration: flags for `thumbnail serve`, environment variables for both it and
+//! the Lambda, with the same names and units everywhere.
+
+use std::time::Duration;
+
+use clap::{Args, Command, FromArgMatches};
+use thumbnail_storage::{Preset, parse_presets};
+
+use crate::args::{LimitArgs, StoreArgs};
+use crate::duration::parse_duration;
+use crate::error::ConfigError;
+
+/// Where the service runs, which decides the defaults of the settings left unset.
+///
+/// | setting | `Server` | `Lambda` |
+/// |---|---|---|
+/// | `--store`, `--thumbs` | `./thumbnail-data/originals`, `./thumbnail-data/thumbnails` | required |
+/// | `--max-body-bytes` | `--max-input-bytes` | [`MAX_SYNC_BODY`] (what fits in Lambda's 6 MiB payload) |
+/// | `--jobs`, `--queue` | one per CPU, 64 | 1, 0 (one invocation is one request) |
+/// | `--request-timeout`, `--image-timeout` | 30 s | 25 s (under API Gateway's 29 s) |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Profile {
+    /// `thumbnail serve`: a long-running process.
+    Server,
+    /// The Lambda function: one request per invocation, behind API Gateway or a function URL.
+    Lambda,
+}
+
+/// Lambda's synchronous invocation payload limit.
+pub const SYNC_PAYLOAD_LIMIT: u64 = 6 * 1024 * 1024;
+
+/// The largest raw body that can arrive inside that payload: API Gateway and function URLs
+/// deliver binary bodies base64-encoded (4 bytes for 3) next to the headers and request
+/// context (64 KiB left for them). Larger requests are refused by AWS before the function runs.
+pub const MAX_SYNC_BODY: u64 = (SYNC_PAYLOAD_LIMIT - 64 * 1024) / 4 * 3;
+
+/// A parsed `--presets` list (the first preset is the default).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presets(pub Vec<Preset>);
+
+fn presets(text: &str) -> Result<Presets, String> {
+    parse_presets(text).map(Presets).map_err(|e| e.to_string())
+}
+
+/// Every setting of the service. Read it from flags ([`clap::Args`], flattened into
+/// `thumbnail serve`), from the environment ([`Config::from_env`]) or from any lookup
+/// ([`Config::from_lookup`]); each flag `--some-setting` has the variable
+/// `THUMBNAIL_SOME_SETTING`. [`crate::Service::build`] validates it and wires the service.
+///
+/// ```
+/// use thumbnail_service::Config;
+///
+/// let env = |k: &str| match k {
+///     "THUMBNAIL_STORE" => Some("s3://photos/uploads".to_string()),
+///     "THUMBNAIL_PRESETS" => Some("default=100x100 small=64x64,fit=inside".to_string()),
+///     "THUMBNAIL_REQUEST_TIMEOUT" => Some("10s".to_string()),
+///     _ => None,
+/// };
+/// let config = Config::from_lookup(env).unwrap();
+/// assert_eq!(config.store.as_deref(), Some("s3://photos/uploads"));
+/// assert_eq!(config.presets.0[1].name, "small");
+/// assert_eq!(config.request_timeout, Some(std::time::Duration::from_secs(10)));
+/// ```
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Where originals are stored: a folder, file:///path, s3://bucket/prefix, memory://
+    /// [default: ./thumbnail-data/originals; required on Lambda].
+    #[arg(long, env = "THUMBNAIL_STORE")]
+    pub store: Option<String>,
+
+    /// Where thumbnails are stored (same forms) [default: ./thumbnail-data/thumbnails;
+    /// required on Lambda].
+    #[arg(long, env = "THUMBNAIL_THUMBS")]
+    pub thumbs: Option<String>,
+
+    /// Folder of the thumbnail store for thumbnails (default: none when the thumbnails have a
+    /// store of their own, `thumbnails` when they share the originals' store).
+    #[arg(long, env = "THUMBNAIL_THUMBS_PREFIX")]
+    pub thumbs_prefix: Option<String>,
+
+    /// Presets, `name=WxH[,fit=..][,format=..][,quality=..]` separated by spaces; the first
+    /// is the default.
+    #[arg(long, default_value = "default=100x100", value_parser = presets, env = "THUMBNAIL_PRESETS")]
+    pub presets: Presets,
+
+    /// An API key accepted as `Authorization: Bearer <key>` (repeat, or comma-separate in the
+    /// environment variable).
+    #[arg(
+        long = "api-key",
+        env = "THUMBNAIL_API_KEYS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub api_keys: Vec<String>,
+
+    /// Key for HMAC-signed URLs (`?expires=&signature=`; see `thumbnail sign`).
+    #[arg(long, env = "THUMBNAIL_SIGNING_KEY", hide_env_values = true)]
+    pub signing_key: Option<String>,
+
+    /// Let GET requests through without credentials.
+    #[arg(long, env = "THUMBNAIL_PUBLIC_READS")]
+    pub public_reads: bool,
+
+    /// Serve without any credentials where that is otherwise refused (a non-loopback
+    /// address; Lambda's HTTP mode).
+    #[arg(long, env = "THUMBNAIL_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+
+    /// Largest request body, in bytes [default: --max-input-bytes; on Lambda what fits in its
+    /// 6 MiB synchronous payload].
+    #[arg(long, env = "THUMBNAIL_MAX_BODY_BYTES")]
+    pub max_body_bytes: Option<u64>,
+
+    /// Largest width or height a request may ask for.
+    #[arg(long, default_value_t = 4096, env = "THUMBNAIL_MAX_DIMENSION")]
+    pub max_dimension: u32,
+
+    /// Image jobs at once [default: the number of CPUs; 1 on Lambda].
+    #[arg(long, env = "THUMBNAIL_JOBS")]
+    pub jobs: Option<usize>,
+
+    /// Requests that may wait for a job; more get 503 with Retry-After [default: 64; 0 on
+    /// Lambda].
+    #[arg(long, env = "THUMBNAIL_QUEUE")]
+    pub queue: Option<usize>,
+
+    /// Deadline of a whole request, 504 after it [default: 30s; 25s on Lambda].
+    #[arg(long, value_parser = parse_duration, env = "THUMBNAIL_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<Duration>,
+
+    /// Longest pause while a client sends its body (408 after it).
+    #[arg(long, default_value = "10s", value_parser = parse_duration, env = "THUMBNAIL_READ_TIMEOUT")]
+    pub read_timeout: Duration,
+
+    /// Cache-Control of GET responses and of stored thumbnails.
+    #[arg(
+        long,
+        default_value = "public, max-age=86400",
+        env = "THUMBNAIL_CACHE_CONTROL"
+    )]
+    pub cache_control: String,
+
+    /// Lifetime of the presigned upload URLs of `POST /uploads/{key}`.
+    #[arg(long, default_value = "15m", value_parser = parse_duration, env = "THUMBNAIL_PRESIGN_EXPIRY")]
+    pub presign_expiry: Duration,
+
+    #[command(flatten)]
+    pub storage: StoreArgs,
+}
+
+/// Variables that earlier versions read, and the setting that replaced each: set, they are
+/// refused rather than silently ignored.
+const RENAMED: [(&str, &str); 6] = [
+    ("THUMBNAIL_SOURCE", "THUMBNAIL_STORE"),
+    ("THUMBNAIL_DEST", "THUMBNAIL_THUMBS"),
+    (
+        "THUMBNAIL_IMAGE_TIMEOUT_MS",
+        "THUMBNAIL_IMAGE_TIMEOUT (a duration: 25s)",
+    ),
+    (
+        "THUMBNAIL_REQUEST_TIMEOUT_MS",
+        "THUMBNAIL_REQUEST_TIMEOUT (a duration: 25s)",
+    ),
+    (
+        "THUMBNAIL_STORE_TIMEOUT_MS",
+        "THUMBNAIL_STORE_TIMEOUT (a duration: 30s)",
+    ),
+    (
+        "THUMBNAIL_PRESIGN_EXPIRY_SECS",
+        "THUMBNAIL_PRESIGN_EXPIRY (a duration: 15m)",
+    ),
+];
+
+impl Config {
+    /// Reads the process environment (how Lambda passes settings).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the settings' environment variables through `get`, so tests need not touch the
+    /// process environment. Values are parsed exactly as the flags are; an error names the
+    /// variable.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        for (old, new) in RENAMED {
+            if get(old).is_some() {
+                return Err(ConfigError::invalid(old, format!("was renamed: set {new}")));
+            }
+        }
+        let command = Config::augment_args(Command::new("thumbnail").no_binary_name(true));
+        let mut argv = Vec::new();
+        let mut names = Vec::new();
+        for arg in command.get_arguments() {
+            let (Some(var), Some(long)) = (arg.get_env(), arg.get_long()) else {
+                continue;
+            };
+            let var = var.to_string_lossy().into_owned();
+            names.push((format!("--{long}"), var.clone()));
+            let Some(value) = get(&var) else { continue };
+            if arg.get_action().takes_values() {
+                argv.push(format!("--{long}={value}"));
+            } else if !is_falsey(&value) {
+                argv.push(format!("--{long}"));
+            }
+        }
+        // The process environment must not leak into a lookup: only `get` answers.
+        let command = command.mut_args(|a| a.env(None::<&'static str>));
+        let matches = command
+            .try_get_matches_from(&argv)
+            .map_err(|e| from_clap(&e, &names))?;
+        Config::from_arg_matches(&matches).map_err(|e| from_clap(&e, &names))
+    }
+}
+
+fn is_falsey(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "false" | "no" | "off" | "n" | "f"
+    )
+}
+
+/// A clap error about a flag, told in terms of its environment variable.
+fn from_clap(e: &clap::Error, names: &[(String, String)]) -> ConfigError {
+    let text = e.render().to_string();
+    let line = text.lines().next().unwrap_or_default();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    let var = names
+        .iter()
+        .find(|(flag, _)| {
+            line.contains(&format!("'{flag} ")) || line.contains(&format!("'{flag}'"))
+        })
+        .map_or("configuration", |(_, var)| var.as_str());
+    ConfigError::invalid(var, line.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(vars: &'static [(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    #[test]
+    fn every_setting_reads_its_variable() {
+        let c = lookup(&[
+            ("THUMBNAIL_STORE", "s3://a/b"),
+            ("THUMBNAIL_THUMBS", "s3://c"),
+            ("THUMBNAIL_API_KEYS", "k1,k2"),
+            ("THUMBNAIL_PUBLIC_READS", "true"),
+            ("THUMBNAIL_INSECURE_NO_AUTH", "false"),
+            ("THUMBNAIL_MAX_PIXELS", "1000"),
+            ("THUMBNAIL_IMAGE_TIMEOUT", "2s"),
+            ("THUMBNAIL_STORE_TIMEOUT", "500ms"),
+            ("THUMBNAIL_JOBS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(c.thumbs.as_deref(), Some("s3://c"));
+        assert_eq!(c.api_keys, ["k1", "k2"]);
+        assert!(c.public_reads && !c.insecure_no_auth);
+        assert_eq!(c.limits.max_pixels, 1000);
+        assert_eq!(c.limits.image_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(c.storage.store_timeout, Duration::from_millis(500));
+        assert_eq!(c.jobs, Some(3));
+        assert_eq!(c.presets.0[0].name, "default");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = lookup(&[("THUMBNAIL_MAX_PIXELS", "lots")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("THUMBNAIL_MAX_PIXELS") && e.contains("lots"),
+            "{e}"
+        );
+        let e = lookup(&[("THUMBNAIL_PRESETS", "x=0x10")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("THUMBNAIL_PRESETS") && e.contains("width"),
+            "{e}"
+        );
+        let e = lookup(&[("THUMBNAIL_READ_TIMEOUT", "soon")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("THUMBNAIL_READ_TIMEOUT"), "{e}");
+        let e = lookup(&[("THUMBNAIL_SOURCE", "s3://a")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("THUMBNAIL_SOURCE") && e.contains("THUMBNAIL_STORE"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,171 @@
+//! From a [`Config`] to the running parts: stores, thumbnailer, HTTP state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use thumbnail_http::{AppState, Auth, HttpConfig};
+use thumbnail_storage::{Store, Thumbnailer, open};
+
+use crate::config::{Config, MAX_SYNC_BODY, Profile};
+use crate::error::ConfigError;
+
+/// The service, wired: what `thumbnail serve` listens with and what the Lambda answers with.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub originals: Arc<dyn Store>,
+    pub thumbs: Arc<dyn Store>,
+    /// The shared read -> thumbnail -> write step (S3 events use it directly).
+    pub thumbnailer: Thumbnailer,
+    /// The router's state; [`thumbnail_http::router`] turns it into the API.
+    pub state: AppState,
+    /// The credentials requests are checked against.
+    pub auth: Auth,
+    /// Image jobs at once: the blocking pool is sized from it.
+    pub jobs: usize,
+    /// Whether the configuration allows serving without credentials.
+    pub insecure_no_auth: bool,
+}
+
+impl Config {
+    /// Image jobs at once: `--jobs`, or the profile's default.
+    pub fn jobs(&self, profile: Profile) -> usize {
+        let default = match profile {
+            Profile::Lambda => 1,
+            Profile::Server => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        self.jobs.unwrap_or(default).max(1)
+    }
+
+    /// The credentials, empty keys left out.
+    pub fn auth(&self) -> Auth {
+        Auth {
+            api_keys: self
+                .api_keys
+                .iter()
+                .map(|k| k.trim())
+                .filter(|k| !k.is_empty())
+                .map(String::from)
+                .collect(),
+            signing_key: self
+                .signing_key
+                .as_ref()
+                .filter(|k| !k.is_empty())
+                .map(|k| k.as_bytes().to_vec()),
+            public_reads: self.public_reads,
+        }
+    }
+
+    fn http(&self, profile: Profile) -> HttpConfig {
+        let lambda = profile == Profile::Lambda;
+        let default_timeout = Duration::from_secs(if lambda { 25 } else { 30 });
+        HttpConfig {
+            max_body_bytes: self.max_body_bytes.unwrap_or(if lambda {
+                MAX_SYNC_BODY
+            } else {
+                self.limits.max_input_bytes
+            }),
+            max_dimension: self.max_dimension,
+            max_jobs: self.jobs(profile),
+            max_queue: self.queue.unwrap_or(if lambda { 0 } else { 64 }),
+            request_timeout: self.request_timeout.unwrap_or(default_timeout),
+            read_timeout: self.read_timeout,
+            cache_control: self.cache_control.clone(),
+            presign_expiry: self.presign_expiry,
+            large_upload_hint: lambda,
+        }
+    }
+
+    fn store_url(&self, profile: Profile, thumbs: bool) -> Result<String, ConfigError> {
+        let (given, setting, default) = if thumbs {
+            (
+                &self.thumbs,
+                "THUMBNAIL_THUMBS",
+                "./thumbnail-data/thumbnails",
+            )
+        } else {
+            (&self.store, "THUMBNAIL_STORE", "./thumbnail-data/originals")
+        };
+        match (given.as_deref().map(str::trim), profile) {
+            (Some(url), _) if !url.is_empty() => Ok(url.to_string()),
+            (_, Profile::Server) => Ok(default.to_string()),
+            (_, _) => Err(ConfigError::invalid(setting, "is not set")),
+        }
+    }
+}
+
+impl Service {
+    /// Validates `config` for `profile`, opens its stores (no network call is made until the
+    /// first request) and wires the thumbnailer and the HTTP state.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use thumbnail_service::{Config, Profile, Service};
+    ///
+    /// let env = |k: &str| match k {
+    ///     "THUMBNAIL_STORE" | "THUMBNAIL_THUMBS" => Some("memory://".to_string()),
+    ///     _ => None,
+    /// };
+    /// let service = Service::build(&Config::from_lookup(env)?, Profile::Lambda).await?;
+    /// assert_eq!(service.jobs, 1);
+    /// let app = thumbnail_http::router(service.state);
+    /// # drop(app);
+    /// // Lambda needs its stores named.
+    /// let none = Config::from_lookup(|_| None)?;
+    /// let e = Service::build(&none, Profile::Lambda).await.unwrap_err();
+    /// assert_eq!(e.to_string(), "THUMBNAIL_STORE: is not set");
+    /// # Ok::<(), thumbnail_service::ConfigError>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn build(config: &Config, profile: Profile) -> Result<Service, ConfigError> {
+        let timeouts = config.storage.timeouts();
+        let open_as = |setting: &'static str, url: String| async move {
+            open(&url, &timeouts)
+                .await
+                .map_err(|source| ConfigError::Store {
+                    setting,
+                    url,
+                    source,
+                })
+        };
+        let originals = open_as("THUMBNAIL_STORE", config.store_url(profile, false)?).await?;
+        let thumbs = open_as("THUMBNAIL_THUMBS", config.store_url(profile, true)?).await?;
+        let shared = originals.url() == thumbs.url();
+        let prefix = match &config.thumbs_prefix {
+            Some(p) => p.trim_matches('/').to_string(),
+            None if shared => "thumbnails".into(),
+            None => String::new(),
+        };
+        if shared && prefix.is_empty() {
+            return Err(ConfigError::invalid(
+                "THUMBNAIL_THUMBS_PREFIX",
+                "originals and thumbnails share a store: the thumbnails need a folder of their own",
+            ));
+        }
+        let default_timeout = Duration::from_secs(match profile {
+            Profile::Lambda => 25,
+            Profile::Server => 30,
+        });
+        let thumbnailer =
+            Thumbnailer::new(originals.clone(), thumbs.clone(), config.presets.0.clone())
+                .with_limits(config.limits.limits())
+                .with_image_timeout(Some(config.limits.image_timeout_or(default_timeout)))
+                .with_prefix(prefix)
+                .with_cache_control(config.cache_control.clone());
+        let auth = config.auth();
+        let state = AppState::new(
+            originals.clone(),
+            thumbnailer.clone(),
+            config.http(profile),
+            auth.clone(),
+        );
+        Ok(Service {
+            originals,
+            thumbs,
+            thumbnailer,
+            state,
+            auth,
+            jobs: config.jobs(profile),
+            insecure_no_auth: config.insecure_no_auth,
+        })
+    }
+}
