@@ -67,7 +67,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         .ok_or_else(|| format!("--listen {}: no address", args.listen))?;
     // Refused before anything is opened: a folder store would be created otherwise.
     let open = args.config.insecure_no_auth;
-    if !addr.ip().is_loopback() && !args.config.auth().enabled() && !open {
+    let auth = args.config.auth().map_err(|e| e.to_string())?;
+    if !addr.ip().is_loopback() && !auth.enabled() && !open {
         return Err(format!(
             "refusing to listen on {addr} without credentials: set --api-key or --signing-key, \
              or pass --insecure-no-auth to serve it open"
@@ -90,10 +91,13 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     );
     // A line tests and scripts can wait for.
     eprintln!("listening on http://{local}");
-    axum::serve(listener, router(service.state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    thumbnail_http::serve(
+        listener,
+        router(service.state),
+        args.config.server_limits(),
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("stopped: in-flight requests finished");
     Ok(ExitCode::SUCCESS)
 }

@@ -24,9 +24,21 @@ pub struct SignArgs {
     /// How long the URL works.
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     expires_in: Duration,
+
+    /// The longest lifetime the server accepts (as `thumbnail serve --max-signed-lifetime`).
+    #[arg(long, default_value = "7d", value_parser = parse_duration, env = "THUMBNAIL_MAX_SIGNED_LIFETIME")]
+    max_signed_lifetime: Duration,
 }
 
 pub fn run(args: &SignArgs) -> Result<ExitCode, String> {
+    thumbnail_http::check_key(&args.signing_key).map_err(|e| format!("--signing-key: {e}"))?;
+    if args.expires_in > args.max_signed_lifetime {
+        return Err(format!(
+            "--expires-in {:?} is longer than the longest lifetime a server accepts, {:?} \
+             (--max-signed-lifetime)",
+            args.expires_in, args.max_signed_lifetime
+        ));
+    }
     let method: Method = args
         .method
         .to_ascii_uppercase()

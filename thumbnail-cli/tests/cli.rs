@@ -66,7 +66,10 @@ fn public_addresses_need_credentials() {
         "refused before touching storage"
     );
 
-    let server = Serve::start(&["--listen", "0.0.0.0:0", "--api-key", "k"], dir.path());
+    let server = Serve::start(
+        &["--listen", "0.0.0.0:0", "--api-key", "a-key-of-16-bytes"],
+        dir.path(),
+    );
     let port = server.base.rsplit(':').next().unwrap().to_string();
     let client = reqwest::blocking::Client::new();
     let url = format!("http://127.0.0.1:{port}/thumbnail");
@@ -75,7 +78,7 @@ fn public_addresses_need_credentials() {
     assert_eq!(resp.status(), 401);
     let resp = client
         .post(&url)
-        .bearer_auth("k")
+        .bearer_auth("a-key-of-16-bytes")
         .body(body)
         .send()
         .unwrap();
@@ -201,12 +204,24 @@ fn sigterm_lets_in_flight_requests_finish() {
 fn signed_urls_from_the_sign_command() {
     let dir = tempfile::tempdir().unwrap();
     let server = Serve::start(
-        &["--listen", "127.0.0.1:0", "--signing-key", "s3cret"],
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--signing-key",
+            "a-signing-key-of-24-bytes",
+        ],
         dir.path(),
     );
     let sign = |method: &str, path: &str| {
         let out = run(
-            &["sign", path, "--method", method, "--signing-key", "s3cret"],
+            &[
+                "sign",
+                path,
+                "--method",
+                method,
+                "--signing-key",
+                "a-signing-key-of-24-bytes",
+            ],
             dir.path(),
         );
         assert!(out.status.success(), "{}", stderr(&out));

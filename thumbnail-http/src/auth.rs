@@ -5,7 +5,7 @@
 //! cannot be moved to another method, path or set of options, and stops working at `expires`.
 //! Keys and signatures are compared in constant time.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use hmac::{Hmac, KeyInit, Mac};
@@ -16,9 +16,34 @@ use crate::error::ApiError;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Shortest API key or signing key accepted: 16 bytes (128 bits) of a random key cannot be
+/// guessed; `openssl rand -hex 24` makes a good one.
+pub const MIN_KEY_BYTES: usize = 16;
+
+/// The longest lifetime of a signed URL by default: 7 days, as S3's presigned URLs.
+pub const DEFAULT_MAX_SIGNED_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Refuses a key shorter than [`MIN_KEY_BYTES`] (an empty one included).
+///
+/// ```
+/// assert!(thumbnail_http::check_key("0123456789abcdef").is_ok());
+/// assert!(thumbnail_http::check_key("secret").is_err());
+/// assert!(thumbnail_http::check_key("").is_err());
+/// ```
+pub fn check_key(key: &str) -> Result<(), String> {
+    if key.len() < MIN_KEY_BYTES {
+        return Err(format!(
+            "a key of {} bytes is too short to be secret: use at least {MIN_KEY_BYTES} \
+             (`openssl rand -hex 24` makes one)",
+            key.len()
+        ));
+    }
+    Ok(())
+}
+
 /// The credentials a server accepts. With none configured, everything is open (the embedded
 /// default on 127.0.0.1).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Auth {
     /// Bearer keys accepted for any request.
     pub api_keys: Vec<String>,
@@ -26,6 +51,19 @@ pub struct Auth {
     pub signing_key: Option<Vec<u8>>,
     /// Whether GET and HEAD need no credentials.
     pub public_reads: bool,
+    /// Signed URLs whose `expires` is further away than this are refused.
+    pub max_signed_lifetime: Duration,
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            api_keys: Vec::new(),
+            signing_key: None,
+            public_reads: false,
+            max_signed_lifetime: DEFAULT_MAX_SIGNED_LIFETIME,
+        }
+    }
 }
 
 impl std::fmt::Debug for Auth {
@@ -78,7 +116,8 @@ impl Auth {
                     "signed URLs are not enabled on this server",
                 )
             })?;
-            return verify(key, method, uri.path(), query, now());
+            let lifetime = self.max_signed_lifetime.as_secs();
+            return verify(key, method, uri.path(), query, now(), lifetime);
         }
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -137,7 +176,14 @@ pub fn sign(key: &[u8], method: &Method, path: &str, query: &str, expires: u64) 
     format!("{path}?{query}&signature={signature}")
 }
 
-fn verify(key: &[u8], method: &Method, path: &str, query: &str, now: u64) -> Result<(), ApiError> {
+fn verify(
+    key: &[u8],
+    method: &Method,
+    path: &str,
+    query: &str,
+    now: u64,
+    max_lifetime: u64,
+) -> Result<(), ApiError> {
     let forbidden = |m: &str| ApiError::new(StatusCode::FORBIDDEN, "forbidden", m);
     let param = |name: &str| {
         query
@@ -149,6 +195,11 @@ fn verify(key: &[u8], method: &Method, path: &str, query: &str, now: u64) -> Res
         .ok_or_else(|| forbidden("a signed URL needs expires=<unix seconds>"))?;
     if expires < now {
         return Err(forbidden("the signed URL has expired"));
+    }
+    if expires > now.saturating_add(max_lifetime) {
+        return Err(forbidden(&format!(
+            "the signed URL lives longer than the {max_lifetime} s this server allows"
+        )));
     }
     let signature = param("signature")
         .and_then(|s| hex::decode(s).ok())
@@ -163,6 +214,8 @@ fn verify(key: &[u8], method: &Method, path: &str, query: &str, now: u64) -> Res
 mod tests {
     use super::*;
 
+    const DAY: u64 = 86_400;
+
     fn split(url: &str) -> (&str, &str) {
         url.split_once('?').unwrap()
     }
@@ -172,38 +225,38 @@ mod tests {
         let key = b"k";
         let url = sign(key, &Method::PUT, "/images/a.jpg", "size=10x10", 2000);
         let (path, query) = split(&url);
-        verify(key, &Method::PUT, path, query, 1000).unwrap();
+        verify(key, &Method::PUT, path, query, 1000, DAY).unwrap();
         assert!(
-            verify(key, &Method::PUT, path, query, 2001).is_err(),
+            verify(key, &Method::PUT, path, query, 2001, DAY).is_err(),
             "expired"
         );
         assert!(
-            verify(key, &Method::GET, path, query, 1000).is_err(),
+            verify(key, &Method::GET, path, query, 1000, DAY).is_err(),
             "method"
         );
         assert!(
-            verify(key, &Method::PUT, "/images/b.jpg", query, 1000).is_err(),
+            verify(key, &Method::PUT, "/images/b.jpg", query, 1000, DAY).is_err(),
             "path"
         );
         let tampered = query.replace("size=10x10", "size=4000x4000");
         assert!(
-            verify(key, &Method::PUT, path, &tampered, 1000).is_err(),
+            verify(key, &Method::PUT, path, &tampered, 1000, DAY).is_err(),
             "options"
         );
         let later = query.replace("expires=2000", "expires=9999");
         assert!(
-            verify(key, &Method::PUT, path, &later, 1000).is_err(),
+            verify(key, &Method::PUT, path, &later, 1000, DAY).is_err(),
             "expiry"
         );
         assert!(
-            verify(b"other", &Method::PUT, path, query, 1000).is_err(),
+            verify(b"other", &Method::PUT, path, query, 1000, DAY).is_err(),
             "key"
         );
         // Parameter order does not matter.
         let (q1, sig) = query.rsplit_once("&signature=").unwrap();
         let reordered = format!("expires=2000&size=10x10&signature={sig}");
         assert_eq!(q1, "size=10x10&expires=2000");
-        verify(key, &Method::PUT, path, &reordered, 1000).unwrap();
+        verify(key, &Method::PUT, path, &reordered, 1000, DAY).unwrap();
     }
 
     #[test]

@@ -1,19 +1,30 @@
-//! Request bodies, read whole under the body limit and the read timeout.
+//! Request bodies, read whole under the body limit, the read timeout and the server-wide
+//! budget of body bytes in memory.
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::BodyExt;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::error::ApiError;
 use crate::{AppState, fail};
 
-/// Reads a body whole: refuses a declared or actual size over the limit (413) and a client
-/// that pauses longer than the read timeout (408).
+/// A body read whole, with its share of the server's body budget: dropping it gives the
+/// bytes back, so it goes wherever the bytes go (into the image work).
+pub(crate) struct Received {
+    pub bytes: Bytes,
+    pub budget: OwnedSemaphorePermit,
+}
+
+/// Reads a body whole: refuses a declared or actual size over the limit (413), a client that
+/// pauses longer than the read timeout (408), and a body that would take the bytes in memory
+/// over the server-wide budget (503). Bytes are counted as they arrive, so a slow client
+/// holds only what it has sent.
 pub(crate) async fn read_body(
     s: &AppState,
     headers: &HeaderMap,
     body: Body,
-) -> Result<Bytes, ApiError> {
+) -> Result<Received, ApiError> {
     let limit = s.0.config.max_body_bytes;
     let too_large = || {
         let mut msg = format!("the request body is over the limit of {limit} bytes");
@@ -34,7 +45,8 @@ pub(crate) async fn read_body(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut buf = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    let mut buf = Vec::new();
+    let mut budget = take(s, 0)?;
     let mut body = body;
     loop {
         match tokio::time::timeout(s.0.config.read_timeout, body.frame()).await {
@@ -60,10 +72,31 @@ pub(crate) async fn read_body(
                 if (buf.len() + chunk.len()) as u64 > limit {
                     return Err(too_large());
                 }
+                budget.merge(take(s, chunk.len())?);
                 buf.extend_from_slice(&chunk);
             }
         }
     }
     s.0.metrics.bytes_in(buf.len() as u64);
-    Ok(Bytes::from(buf))
+    Ok(Received {
+        bytes: Bytes::from(buf),
+        budget,
+    })
+}
+
+/// `bytes` of the body budget, or a 503 when they are not free now: waiting would let slow
+/// bodies queue up behind each other.
+fn take(s: &AppState, bytes: usize) -> Result<OwnedSemaphorePermit, ApiError> {
+    let n = u32::try_from(bytes).unwrap_or(u32::MAX);
+    s.0.bodies.clone().try_acquire_many_owned(n).map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!(
+                "request bodies already hold the server's budget of {} bytes; try again shortly",
+                s.0.config.max_body_in_flight
+            ),
+        )
+        .retry_after(1)
+    })
 }

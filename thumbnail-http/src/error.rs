@@ -10,6 +10,11 @@ use thumbnail_storage::{JobError, StoreError};
 #[derive(Clone, Copy)]
 pub(crate) struct Rejected(pub &'static str);
 
+/// The details of a server-side failure: logged with the request id by the middleware, which
+/// answers the client with that id alone (details can name paths, buckets, endpoints).
+#[derive(Clone)]
+pub(crate) struct Internal(pub String);
+
 /// An error answered to a client.
 #[derive(Debug)]
 pub struct ApiError {
@@ -19,6 +24,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds for a Retry-After header (overload, storage trouble).
     pub retry_after: Option<u32>,
+    /// Whether the message holds details for the log, not for the client.
+    pub internal: bool,
 }
 
 impl ApiError {
@@ -28,7 +35,15 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            internal: false,
         }
+    }
+
+    /// The same error with its message kept for the log: the client gets "internal error"
+    /// and the request id.
+    pub fn internal(mut self) -> Self {
+        self.internal = true;
+        self
     }
 
     pub fn retry_after(mut self, seconds: u32) -> Self {
@@ -57,7 +72,12 @@ impl From<thumbnail_core::Error> for ApiError {
             ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        ApiError::new(status, e.kind().code(), e.to_string())
+        let error = ApiError::new(status, e.kind().code(), e.to_string());
+        if status.is_server_error() && status != StatusCode::GATEWAY_TIMEOUT {
+            error.internal()
+        } else {
+            error
+        }
     }
 }
 
@@ -72,18 +92,22 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidKey { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_key", msg)
             }
+            StoreError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "key_conflict", msg),
             StoreError::Unavailable { .. } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", msg)
                     .retry_after(5)
+                    .internal()
             }
             StoreError::AccessDenied { .. } => {
-                ApiError::new(StatusCode::BAD_GATEWAY, "storage_denied", msg)
+                ApiError::new(StatusCode::BAD_GATEWAY, "storage_denied", msg).internal()
             }
-            StoreError::Unsupported { .. } => {
-                ApiError::new(StatusCode::NOT_IMPLEMENTED, "not_supported", msg)
-            }
+            StoreError::Unsupported { what, .. } => ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not_supported",
+                format!("{what} are not supported by this server's storage"),
+            ),
             StoreError::InvalidUrl { .. } | StoreError::Other { .. } => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", msg)
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "storage_error", msg).internal()
             }
         }
     }
@@ -101,19 +125,25 @@ impl From<JobError> for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "worker_failed",
                 e.to_string(),
-            ),
+            )
+            .internal(),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::warn!(status = self.status.as_u16(), code = self.code, message = %self.message, "request failed");
-        }
-        let body = serde_json::json!({ "error": self.code, "message": self.message });
+        let message = if self.internal {
+            "internal error".to_string()
+        } else {
+            self.message.clone()
+        };
+        let body = serde_json::json!({ "error": self.code, "message": message });
         let mut resp = (self.status, Json(body)).into_response();
         resp.extensions_mut().insert(Rejected(self.code));
+        if self.internal {
+            resp.extensions_mut().insert(Internal(self.message));
+        }
         if let Some(s) = self.retry_after {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(s));

@@ -44,6 +44,7 @@ mod middleware;
 mod query;
 mod respond;
 mod routes;
+mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -52,11 +53,13 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put};
 use thumbnail_storage::{Key, Store, Thumbnailer};
+use tokio::sync::Semaphore;
 
-pub use crate::auth::{Auth, sign};
+pub use crate::auth::{Auth, DEFAULT_MAX_SIGNED_LIFETIME, MIN_KEY_BYTES, check_key, sign};
 pub use crate::error::ApiError;
 pub use crate::gate::JobGate;
 pub use crate::metrics::Metrics;
+pub use crate::server::{ServerLimits, serve};
 
 /// Limits and behaviour of the API. Every limit has a default and a knob.
 #[derive(Debug, Clone)]
@@ -79,6 +82,11 @@ pub struct HttpConfig {
     pub presign_expiry: Duration,
     /// Where a 413 sends clients with large files (the Lambda's synchronous payload limit).
     pub large_upload_hint: bool,
+    /// Request-body bytes held in memory at once, across all requests (503 beyond): bodies
+    /// are read before a job slot is taken, so this, not the job limit, bounds them.
+    pub max_body_in_flight: u64,
+    /// `GET /images/{key}` streams at once (503 beyond).
+    pub max_original_reads: usize,
 }
 
 impl Default for HttpConfig {
@@ -93,6 +101,8 @@ impl Default for HttpConfig {
             cache_control: "public, max-age=86400".into(),
             presign_expiry: Duration::from_secs(900),
             large_upload_hint: false,
+            max_body_in_flight: 256 << 20,
+            max_original_reads: 16,
         }
     }
 }
@@ -108,6 +118,10 @@ struct Inner {
     config: HttpConfig,
     auth: Auth,
     gate: JobGate,
+    /// Permits are bytes of request bodies in memory.
+    bodies: Arc<Semaphore>,
+    /// Permits are original reads under way.
+    reads: Arc<Semaphore>,
     metrics: Metrics,
 }
 
@@ -120,12 +134,19 @@ impl AppState {
         auth: Auth,
     ) -> Self {
         let gate = JobGate::new(config.max_jobs, config.max_queue);
+        let budget = usize::try_from(config.max_body_in_flight)
+            .unwrap_or(usize::MAX)
+            .min(Semaphore::MAX_PERMITS);
+        let bodies = Arc::new(Semaphore::new(budget));
+        let reads = Arc::new(Semaphore::new(config.max_original_reads.max(1)));
         AppState(Arc::new(Inner {
             originals,
             thumbnailer,
             config,
             auth,
             gate,
+            bodies,
+            reads,
             metrics: Metrics::default(),
         }))
     }

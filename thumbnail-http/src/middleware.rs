@@ -2,13 +2,15 @@
 
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use thumbnail_storage::Work;
 
-use crate::error::{ApiError, Rejected};
+use crate::error::{ApiError, Internal, Rejected};
+use crate::respond::put_header;
 use crate::{AppState, Handler};
 
 /// When the request must be answered: image work is handed it, so the engine stops there too.
@@ -16,10 +18,16 @@ use crate::{AppState, Handler};
 pub(crate) struct Deadline(Instant);
 
 /// The image work of a request: its deadline, and its job slot, held until the work ends.
-pub(crate) fn work(deadline: Deadline, job: tokio::sync::OwnedSemaphorePermit) -> Work {
+/// `body`, when there is one, is the request body's share of the body budget: it too is
+/// held until the work (which holds the bytes) has ended.
+pub(crate) fn work(
+    deadline: Deadline,
+    job: tokio::sync::OwnedSemaphorePermit,
+    body: Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Work {
     Work {
         deadline: Some(deadline.0),
-        hold: Some(Box::new(job)),
+        hold: Some(Box::new((job, body))),
     }
 }
 
@@ -55,6 +63,22 @@ pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next)
         resp.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
+    let id = request_id();
+    put_header(resp.headers_mut(), "x-request-id", &id);
+    if let Some(Internal(details)) = resp.extensions_mut().remove::<Internal>() {
+        let code = resp
+            .extensions()
+            .get::<Rejected>()
+            .map_or("internal", |r| r.0);
+        tracing::error!(request_id = %id, route, code, details, "request failed");
+        let body = serde_json::json!({
+            "error": code,
+            "message": format!("internal error (request id {id})"),
+            "request_id": id,
+        });
+        resp.headers_mut().remove(header::CONTENT_LENGTH);
+        *resp.body_mut() = Body::from(body.to_string());
+    }
     let status = resp.status().as_u16();
     if let Some(Rejected(code)) = resp.extensions().get::<Rejected>() {
         s.0.metrics.reject(code);
@@ -71,8 +95,21 @@ pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next)
     }
     let seconds = start.elapsed().as_secs_f64();
     s.0.metrics.request(&route, status, seconds);
-    tracing::info!(route, status, ms = seconds * 1000.0, "request");
+    tracing::info!(request_id = %id, route, status, ms = seconds * 1000.0, "request");
     resp
+}
+
+/// A request id for logs and the `x-request-id` header: 64 random bits (std's hasher keys are
+/// random per process; the counter makes each id different).
+fn request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    let mut h = KEYS.get_or_init(Default::default).build_hasher();
+    h.write_u64(SEQ.fetch_add(1, Ordering::Relaxed));
+    format!("{:016x}", h.finish())
 }
 
 /// Checks credentials before a handler runs: GET and HEAD are reads (public when configured

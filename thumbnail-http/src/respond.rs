@@ -42,11 +42,7 @@ pub(crate) fn serve_bytes(
     content_type: Option<&str>,
 ) -> Response {
     let tag = etag(&bytes);
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let mut resp = if matches {
+    let mut resp = if not_modified(headers, &tag) {
         let mut r = Response::new(Body::empty());
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r
@@ -59,9 +55,71 @@ pub(crate) fn serve_bytes(
     };
     let h = resp.headers_mut();
     put_header(h, header::ETAG, &tag);
-    put_header(h, header::CACHE_CONTROL, &s.0.config.cache_control);
+    cache_headers(s, h);
     if let Some(ct) = content_type {
         put_header(h, header::CONTENT_TYPE, ct);
     }
     resp
+}
+
+/// Whether `If-None-Match` names `tag`. GET and HEAD compare weakly (RFC 9110 13.1.2): a
+/// `W/"..."` tag a cache or proxy weakened still matches.
+pub(crate) fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
+    let tag = bare(tag);
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || bare(t) == tag)
+}
+
+/// Cache-Control (and Vary) of a read. Where reads need credentials the answer is `private`
+/// (a shared cache or CDN must not keep it, nor hand it to someone without them) and varies
+/// with `Authorization`; only public reads are `public`.
+pub(crate) fn cache_headers(s: &AppState, h: &mut HeaderMap) {
+    let configured = &s.0.config.cache_control;
+    if s.0.auth.enabled() && !s.0.auth.public_reads {
+        put_header(h, header::CACHE_CONTROL, &private(configured));
+        h.insert(header::VARY, HeaderValue::from_static("authorization"));
+    } else {
+        put_header(h, header::CACHE_CONTROL, configured);
+    }
+}
+
+/// `configured` with `public` replaced by `private` (added when neither is there).
+fn private(configured: &str) -> String {
+    let mut parts: Vec<&str> = configured
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case("public"))
+        .collect();
+    if !parts.iter().any(|p| p.eq_ignore_ascii_case("private")) {
+        parts.insert(0, "private");
+    }
+    parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_keeps_the_lifetime() {
+        assert_eq!(private("public, max-age=86400"), "private, max-age=86400");
+        assert_eq!(private("max-age=60"), "private, max-age=60");
+        assert_eq!(private("private, no-store"), "private, no-store");
+    }
+
+    #[test]
+    fn weak_tags_match() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("W/\"abc\", \"x\""),
+        );
+        assert!(not_modified(&h, "\"abc\""));
+        assert!(!not_modified(&h, "\"abd\""));
+    }
 }

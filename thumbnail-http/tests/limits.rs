@@ -174,34 +174,82 @@ async fn overload_is_503_with_retry_after() {
     let mut setup = Setup::new(Kind::Memory);
     setup.config.max_jobs = 1;
     setup.config.max_queue = 1;
-    setup.config.read_timeout = Duration::from_secs(5);
     let s = Arc::new(setup.start().await);
-    let data = photo();
-    let (head, tail) = data.split_at(1000);
-
-    // One job holds the only slot while its body arrives slowly; one more waits in the queue.
-    let hold = |s: Arc<Server>, key: &'static str| {
-        let body = slow_body(head.to_vec(), Duration::from_millis(1500), tail.to_vec());
-        tokio::spawn(async move { s.put(&format!("/images/{key}"), body).await.status() })
+    // Slow work (a 100-scan progressive JPEG at a large size), not slow bodies: bodies are
+    // read before a slot is taken.
+    let slow = Bytes::from(thumbnail_testkit::hostile::cpu_bomb());
+    let hold = |s: Arc<Server>| {
+        let body = slow.clone();
+        tokio::spawn(async move { s.post("/thumbnail?size=1500x1500", body).await.status() })
     };
-    let first = hold(s.clone(), "first.jpg");
+    let first = hold(s.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let queued = hold(s.clone(), "queued.jpg");
+    let queued = hold(s.clone());
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let resp = s.post("/thumbnail", data.clone()).await;
+    let resp = s.post("/thumbnail", photo()).await;
     assert_eq!(header(&resp, "retry-after"), "1");
     json_error(resp, StatusCode::SERVICE_UNAVAILABLE, "overloaded").await;
 
     // Admitted work is not lost: both finish.
-    assert_eq!(first.await.unwrap(), StatusCode::CREATED);
-    assert_eq!(queued.await.unwrap(), StatusCode::CREATED);
+    assert_eq!(first.await.unwrap(), StatusCode::OK);
+    assert_eq!(queued.await.unwrap(), StatusCode::OK);
 
     let metrics = s.get("/metrics").await.text().await.unwrap();
     assert!(
         metrics.contains("thumbnail_rejections_total{reason=\"overloaded\"} 1"),
         "{metrics}"
     );
+}
+
+/// The queue counter comes down however a wait ends: requests that time out while waiting
+/// leave the gauge at 0 and the queue serving again.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiters_that_time_out_leave_the_queue() {
+    let mut setup = Setup::new(Kind::Memory);
+    setup.config.max_jobs = 1;
+    setup.config.max_queue = 3;
+    setup.config.request_timeout = Duration::from_millis(1500);
+    let s = Arc::new(setup.start().await);
+    let slow = Bytes::from(thumbnail_testkit::hostile::cpu_bomb());
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        let (s, body) = (s.clone(), slow.clone());
+        waiting.push(tokio::spawn(async move {
+            s.post("/thumbnail?size=1500x1500", body).await.status()
+        }));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for w in waiting {
+        assert_eq!(w.await.unwrap(), StatusCode::GATEWAY_TIMEOUT);
+    }
+    // Four rounds of three waiters timing out would fill the queue for good if any stayed
+    // counted.
+    for _ in 0..3 {
+        let mut round = Vec::new();
+        for _ in 0..3 {
+            let (s, body) = (s.clone(), slow.clone());
+            round.push(tokio::spawn(async move {
+                s.post("/thumbnail?size=1500x1500", body).await.status()
+            }));
+        }
+        for r in round {
+            r.await.unwrap();
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = s.get("/metrics").await.text().await.unwrap();
+        if metrics.contains("thumbnail_jobs_waiting 0")
+            && metrics.contains("thumbnail_jobs_running 0")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let resp = s.post("/thumbnail", photo()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -306,7 +306,7 @@ async fn http_events_share_the_servers_router() {
     let app = App::new(env(vec![
         ("THUMBNAIL_STORE", format!("s3://{b}/originals{q}")),
         ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{q}")),
-        ("THUMBNAIL_API_KEYS", "key-1".into()),
+        ("THUMBNAIL_API_KEYS", "a-lambda-test-key-1".into()),
     ]))
     .await
     .unwrap();
@@ -317,7 +317,7 @@ async fn http_events_share_the_servers_router() {
         "PUT",
         "/images/cat.jpg",
         Some(&photo()),
-        Some("key-1"),
+        Some("a-lambda-test-key-1"),
     )
     .await;
     assert_eq!(resp["statusCode"], 201, "{resp}");
@@ -336,7 +336,14 @@ async fn http_events_share_the_servers_router() {
     // Over the synchronous payload limit: a 413 that names the presigned-upload route.
     // (4.7 MB is already too much: base64 in a JSON event makes it more than 6 MiB.)
     let big = vec![0xFFu8; thumbnail_lambda::MAX_SYNC_BODY as usize + 1];
-    let resp = http(&app, "PUT", "/images/big.jpg", Some(&big), Some("key-1")).await;
+    let resp = http(
+        &app,
+        "PUT",
+        "/images/big.jpg",
+        Some(&big),
+        Some("a-lambda-test-key-1"),
+    )
+    .await;
     assert_eq!(resp["statusCode"], 413, "{resp}");
     let msg: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
     assert_eq!(msg["error"], "body_too_large");
@@ -346,7 +353,14 @@ async fn http_events_share_the_servers_router() {
     );
 
     // The large-file path: a presigned PUT straight to S3, then the S3 event does the rest.
-    let resp = http(&app, "POST", "/uploads/big/pano.jpg", None, Some("key-1")).await;
+    let resp = http(
+        &app,
+        "POST",
+        "/uploads/big/pano.jpg",
+        None,
+        Some("a-lambda-test-key-1"),
+    )
+    .await;
     assert_eq!(resp["statusCode"], 200, "{resp}");
     let presigned: Value = serde_json::from_slice(&http_body(&resp)).unwrap();
     let url = presigned["url"].as_str().unwrap().to_string();
@@ -374,7 +388,14 @@ async fn http_events_share_the_servers_router() {
     assert_eq!(out["processed"], json!(["originals/big/pano.jpg"]), "{out}");
 
     // Reads of stored thumbnails.
-    let resp = http(&app, "GET", "/thumbnails/big/pano.jpg", None, Some("key-1")).await;
+    let resp = http(
+        &app,
+        "GET",
+        "/thumbnails/big/pano.jpg",
+        None,
+        Some("a-lambda-test-key-1"),
+    )
+    .await;
     assert_eq!(resp["statusCode"], 200, "{resp}");
     assert_eq!(dims(&http_body(&resp)), (100, 100));
 }

@@ -150,7 +150,7 @@ fn function_env(b: &str, q: &str) -> Vec<(&'static str, String)> {
     vec![
         ("THUMBNAIL_STORE", format!("s3://{b}/uploads{q}")),
         ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{q}")),
-        ("THUMBNAIL_API_KEYS", "e2e-key".into()),
+        ("THUMBNAIL_API_KEYS", "an-end-to-end-test-key".into()),
     ]
 }
 
@@ -230,7 +230,7 @@ fn upload_event_lambda_thumbnail_chain() {
     let client = reqwest::blocking::Client::new();
     let resp = client
         .put(lambda.url("/lambda-url/_/images/cat.jpg"))
-        .bearer_auth("e2e-key")
+        .bearer_auth("an-end-to-end-test-key")
         .header("content-type", "image/jpeg")
         .body(photo())
         .send()

@@ -144,6 +144,38 @@ pub struct Config {
     )]
     pub cache_control: String,
 
+    /// Request-body bytes in memory at once, across all requests (503 beyond): bodies are
+    /// read before a job slot is taken, and counted as they arrive.
+    #[arg(long, default_value_t = 256 << 20, env = "THUMBNAIL_MAX_BODY_IN_FLIGHT")]
+    pub max_body_in_flight: u64,
+
+    /// `GET /images/{key}` streams at once (503 beyond).
+    #[arg(long, default_value_t = 16, env = "THUMBNAIL_MAX_ORIGINAL_READS")]
+    pub max_original_reads: usize,
+
+    /// Connections open at once (`serve`); beyond it a new connection gets a 503 (`/healthz`
+    /// its 200) and is closed.
+    #[arg(long, default_value_t = 512, env = "THUMBNAIL_MAX_CONNECTIONS")]
+    pub max_connections: usize,
+
+    /// How long a request's line and headers may take to arrive (`serve`), counted from when
+    /// the connection opened or sent its last response: also how long an idle keep-alive
+    /// connection is kept.
+    #[arg(long, default_value = "10s", value_parser = parse_duration, env = "THUMBNAIL_HEADER_READ_TIMEOUT")]
+    pub header_read_timeout: Duration,
+
+    /// A connection on which no byte moves either way for this long is closed (`serve`).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, env = "THUMBNAIL_IDLE_TIMEOUT")]
+    pub idle_timeout: Duration,
+
+    /// On SIGTERM, how long requests in flight may take to finish (`serve`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration, env = "THUMBNAIL_SHUTDOWN_TIMEOUT")]
+    pub shutdown_timeout: Duration,
+
+    /// Longest lifetime a signed URL may have (S3 caps presigned URLs at 7 days too).
+    #[arg(long, default_value = "7d", value_parser = parse_duration, env = "THUMBNAIL_MAX_SIGNED_LIFETIME")]
+    pub max_signed_lifetime: Duration,
+
     /// Lifetime of the presigned upload URLs of `POST /uploads/{key}`.
     #[arg(long, default_value = "15m", value_parser = parse_duration, env = "THUMBNAIL_PRESIGN_EXPIRY")]
     pub presign_expiry: Duration,

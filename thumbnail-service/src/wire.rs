@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use thumbnail_http::{AppState, Auth, HttpConfig};
+use thumbnail_http::{AppState, Auth, HttpConfig, ServerLimits, check_key};
 use thumbnail_storage::{Store, Thumbnailer, open};
 
 use crate::config::{Config, MAX_SYNC_BODY, Profile};
@@ -36,22 +36,42 @@ impl Config {
         self.jobs.unwrap_or(default).max(1)
     }
 
-    /// The credentials, empty keys left out.
-    pub fn auth(&self) -> Auth {
-        Auth {
-            api_keys: self
-                .api_keys
-                .iter()
-                .map(|k| k.trim())
-                .filter(|k| !k.is_empty())
-                .map(String::from)
-                .collect(),
-            signing_key: self
-                .signing_key
-                .as_ref()
-                .filter(|k| !k.is_empty())
-                .map(|k| k.as_bytes().to_vec()),
+    /// The credentials, checked: every API key and the signing key at least
+    /// [`thumbnail_http::MIN_KEY_BYTES`] long (an empty entry in a comma-separated list of
+    /// keys is no key; an empty signing key is refused).
+    pub fn auth(&self) -> Result<Auth, ConfigError> {
+        let mut api_keys = Vec::new();
+        for key in self
+            .api_keys
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+        {
+            check_key(key).map_err(|e| ConfigError::invalid("THUMBNAIL_API_KEYS", e))?;
+            api_keys.push(key.to_string());
+        }
+        let signing_key = match &self.signing_key {
+            Some(key) => {
+                check_key(key).map_err(|e| ConfigError::invalid("THUMBNAIL_SIGNING_KEY", e))?;
+                Some(key.as_bytes().to_vec())
+            }
+            None => None,
+        };
+        Ok(Auth {
+            api_keys,
+            signing_key,
             public_reads: self.public_reads,
+            max_signed_lifetime: self.max_signed_lifetime,
+        })
+    }
+
+    /// The connection limits of `thumbnail serve`.
+    pub fn server_limits(&self) -> ServerLimits {
+        ServerLimits {
+            max_connections: self.max_connections.max(1),
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            shutdown_grace: self.shutdown_timeout,
         }
     }
 
@@ -72,6 +92,8 @@ impl Config {
             cache_control: self.cache_control.clone(),
             presign_expiry: self.presign_expiry,
             large_upload_hint: lambda,
+            max_body_in_flight: self.max_body_in_flight,
+            max_original_reads: self.max_original_reads.max(1),
         }
     }
 
@@ -129,6 +151,21 @@ impl Service {
         };
         let originals = open_as("THUMBNAIL_STORE", config.store_url(profile, false)?).await?;
         let thumbs = open_as("THUMBNAIL_THUMBS", config.store_url(profile, true)?).await?;
+        // Writes cut short by a killed process leave temporary files in a local store: any
+        // older than a write may take are removed (a write still going on is younger).
+        for store in [&originals, &thumbs] {
+            let removed = store
+                .clean_temporaries(timeouts.operation)
+                .await
+                .map_err(|source| ConfigError::Store {
+                    setting: "THUMBNAIL_STORE",
+                    url: store.url().to_string(),
+                    source,
+                })?;
+            if removed > 0 {
+                tracing::info!(store = store.url(), removed, "removed temporary files");
+            }
+        }
         let shared = originals.url() == thumbs.url();
         let prefix = match &config.thumbs_prefix {
             Some(p) => p.trim_matches('/').to_string(),
@@ -151,7 +188,7 @@ impl Service {
                 .with_image_timeout(Some(config.limits.image_timeout_or(default_timeout)))
                 .with_prefix(prefix)
                 .with_cache_control(config.cache_control.clone());
-        let auth = config.auth();
+        let auth = config.auth()?;
         let state = AppState::new(
             originals.clone(),
             thumbnailer.clone(),

@@ -150,3 +150,32 @@ async fn limits_and_presets_come_from_their_variables() {
         (InputFormat::WebP, 40, 30)
     );
 }
+
+/// Short or empty keys are refused when the service is built, naming the setting: the same
+/// check for `thumbnail serve` and the Lambda.
+#[tokio::test(flavor = "multi_thread")]
+async fn short_keys_are_refused_by_name() {
+    for (var, value) in [
+        ("THUMBNAIL_API_KEYS", "k1"),
+        ("THUMBNAIL_API_KEYS", "0123456789abcdef,short"),
+        ("THUMBNAIL_SIGNING_KEY", ""),
+        ("THUMBNAIL_SIGNING_KEY", "fifteen-bytes.."),
+    ] {
+        let config = Config::from_lookup(|k| match k {
+            "THUMBNAIL_STORE" | "THUMBNAIL_THUMBS" => Some("memory://".to_string()),
+            k if k == var => Some(value.to_string()),
+            _ => None,
+        })
+        .unwrap();
+        for profile in [Profile::Server, Profile::Lambda] {
+            let e = Service::build(&config, profile)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with(var) && e.contains("16"),
+                "{var}={value:?}: {e}"
+            );
+        }
+    }
+}

@@ -17,6 +17,11 @@ pub enum StoreError {
     #[error("invalid key {key:?}: {reason}")]
     InvalidKey { key: String, reason: &'static str },
 
+    /// The key cannot be stored beside what is there: a file where its folder would be, or a
+    /// folder where it would be (a local store).
+    #[error("key {key:?} conflicts with a stored object: {reason}")]
+    Conflict { key: String, reason: &'static str },
+
     /// Transient: the store did not answer, or answered with a server error, after the
     /// configured retries and within the configured timeout.
     #[error("storage unavailable ({store}): {message}")]

@@ -41,7 +41,7 @@ pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};
 pub use crate::s3::{S3Config, S3Store};
 pub use crate::thumbnailer::{
-    DEFAULT_IMAGE_TIMEOUT, JobError, Report, Thumbnailer, Work, Written, earliest, render,
+    DEFAULT_IMAGE_TIMEOUT, JobError, Report, SIZES, Thumbnailer, Work, Written, earliest, render,
 };
 pub use crate::url::open;
 
@@ -62,6 +62,23 @@ pub struct ObjectMeta {
 pub struct Object {
     pub bytes: Bytes,
     pub meta: ObjectMeta,
+}
+
+/// An object read as a stream of chunks, in constant memory.
+pub struct ObjectStream {
+    pub meta: ObjectMeta,
+    /// The bytes served: `start..end` of `meta.size` (all of them without a range).
+    pub range: std::ops::Range<u64>,
+    pub body: futures::stream::BoxStream<'static, Result<Bytes, StoreError>>,
+}
+
+impl fmt::Debug for ObjectStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectStream")
+            .field("meta", &self.meta)
+            .field("range", &self.range)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Metadata written with an object.
@@ -102,6 +119,14 @@ pub trait Store: Send + Sync + fmt::Debug {
         options: &PutOptions,
     ) -> Result<ObjectMeta, StoreError>;
 
+    /// Streams an object, or the bytes `range` of it (`start..end`, end exclusive, within
+    /// its size: check against [`Store::head`] first), without holding it in memory.
+    async fn stream(
+        &self,
+        key: &Key,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<ObjectStream, StoreError>;
+
     /// Metadata of an object; [`StoreError::NotFound`] when there is none.
     async fn head(&self, key: &Key) -> Result<ObjectMeta, StoreError>;
 
@@ -132,6 +157,13 @@ pub trait Store: Send + Sync + fmt::Debug {
             what: "presigned uploads",
             store: self.url().to_string(),
         })
+    }
+
+    /// Removes what interrupted writes left behind (a local folder's temporary files, when a
+    /// process was killed mid-write) that is older than `older_than`; returns how many.
+    async fn clean_temporaries(&self, older_than: Duration) -> Result<usize, StoreError> {
+        let _ = older_than;
+        Ok(0)
     }
 
     /// Whether the store can be reached (for readiness probes).

@@ -1,16 +1,18 @@
 //! Local folders and memory through `object_store`.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::error::source_chain;
-use crate::{Key, Object, ObjectMeta, PutOptions, Store, StoreError, mime_from_extension};
+use crate::{
+    Key, Object, ObjectMeta, ObjectStream, PutOptions, Store, StoreError, mime_from_extension,
+};
 
 /// A store backed by any `object_store` implementation.
 ///
@@ -24,6 +26,8 @@ pub struct ObjectStoreBackend {
     url: String,
     /// Whether the backend stores attributes (content type, cache control).
     keeps_attributes: bool,
+    /// The folder of a local store.
+    root: Option<std::path::PathBuf>,
 }
 
 impl ObjectStoreBackend {
@@ -49,6 +53,7 @@ impl ObjectStoreBackend {
             inner: Arc::new(fs),
             url: format!("file://{}", root.display()),
             keeps_attributes: false,
+            root: Some(root),
         })
     }
 
@@ -62,10 +67,14 @@ impl ObjectStoreBackend {
             inner: Arc::new(object_store::memory::InMemory::new()),
             url: format!("memory://{id}"),
             keeps_attributes: true,
+            root: None,
         }
     }
 
     fn path(&self, key: &Key) -> Result<Path, StoreError> {
+        if !self.keeps_attributes {
+            local_key_check(key)?;
+        }
         Path::parse(key.as_str()).map_err(|e| StoreError::InvalidKey {
             key: key.to_string(),
             reason: if e.to_string().contains("empty") {
@@ -94,6 +103,22 @@ impl ObjectStoreBackend {
             other => {
                 let message = source_chain(&other);
                 let lower = message.to_ascii_lowercase();
+                let conflict = |reason| StoreError::Conflict {
+                    key: key.to_string(),
+                    reason,
+                };
+                if lower.contains("is a directory") {
+                    return conflict("a folder of that name holds other objects");
+                }
+                if lower.contains("not a directory") || lower.contains("file exists") {
+                    return conflict("an object stands where one of its folders would be");
+                }
+                if lower.contains("file name too long") {
+                    return StoreError::InvalidKey {
+                        key: key.to_string(),
+                        reason: "a segment is longer than the filesystem allows",
+                    };
+                }
                 if lower.contains("permission denied") || lower.contains("forbidden") {
                     StoreError::AccessDenied {
                         key: key.to_string(),
@@ -178,6 +203,59 @@ impl Store for ObjectStoreBackend {
         }
         meta.size = bytes.len() as u64;
         Ok(Object { bytes, meta })
+    }
+
+    async fn stream(
+        &self,
+        key: &Key,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<ObjectStream, StoreError> {
+        let path = self.path(key)?;
+        let options = GetOptions {
+            range: range.map(object_store::GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        let result = self
+            .inner
+            .get_opts(&path, options)
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        let mut meta = self.meta(key.clone(), &result.meta, Some(&result.attributes));
+        if !self.keeps_attributes {
+            meta.content_type = mime_from_extension(key.as_str()).map(str::to_string);
+        }
+        let served = result.range.clone();
+        let (store, name) = (self.clone(), key.to_string());
+        let body = result
+            .into_stream()
+            .map_err(move |e| store.err(&name, e))
+            .boxed();
+        Ok(ObjectStream {
+            meta,
+            range: served,
+            body,
+        })
+    }
+
+    async fn clean_temporaries(&self, older_than: Duration) -> Result<usize, StoreError> {
+        let Some(root) = self.root.clone() else {
+            return Ok(0);
+        };
+        let url = self.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let cutoff = SystemTime::now() - older_than;
+            let mut removed = 0;
+            remove_temporaries(&root, cutoff, &mut removed).map_err(|e| StoreError::Other {
+                store: url,
+                message: format!("cleaning temporary files: {e}"),
+            })?;
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| StoreError::Other {
+            store: self.url.clone(),
+            message: e.to_string(),
+        })?
     }
 
     async fn put(
@@ -304,4 +382,57 @@ impl Store for ObjectStoreBackend {
             Err(e) => Err(self.err("", e)),
         }
     }
+}
+
+/// What a local folder cannot hold, refused as an invalid key before the filesystem sees it:
+/// a segment over 255 bytes (the usual file-name limit), and a name ending in `#` and digits,
+/// which `object_store` keeps for its temporary files.
+fn local_key_check(key: &Key) -> Result<(), StoreError> {
+    let bad = |reason| StoreError::InvalidKey {
+        key: key.to_string(),
+        reason,
+    };
+    for segment in key.as_str().split('/') {
+        if segment.len() > 255 {
+            return Err(bad(
+                "a segment is longer than 255 bytes, the filesystem's limit",
+            ));
+        }
+        if let Some((_, tail)) = segment.rsplit_once('#')
+            && !tail.is_empty()
+            && tail.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(bad(
+                "a segment ends in '#' and digits, kept for temporary files",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Deletes `name#N` files (object_store's staging files for a write in progress) last
+/// modified before `cutoff`, below `dir`.
+fn remove_temporaries(
+    dir: &std::path::Path,
+    cutoff: SystemTime,
+    removed: &mut usize,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            remove_temporaries(&entry.path(), cutoff, removed)?;
+            continue;
+        }
+        let name = entry.file_name();
+        let staging = name
+            .to_str()
+            .and_then(|n| n.rsplit_once('#'))
+            .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if staging && kind.is_file() && entry.metadata()?.modified()? < cutoff {
+            std::fs::remove_file(entry.path())?;
+            *removed += 1;
+        }
+    }
+    Ok(())
 }

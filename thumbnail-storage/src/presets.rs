@@ -54,12 +54,13 @@ pub fn parse_presets(text: &str) -> Result<Vec<Preset>, PresetError> {
             .split_once('=')
             .ok_or_else(|| PresetError(format!("{entry:?} is not name=WxH")))?;
         if name.is_empty()
+            || name.starts_with('_')
             || !name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
         {
             return Err(PresetError(format!(
-                "preset name {name:?} must be letters, digits, - or _"
+                "preset name {name:?} must be letters, digits, - or _, not starting with _"
             )));
         }
         let mut parts = rest.split(',');

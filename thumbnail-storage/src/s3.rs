@@ -15,7 +15,10 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use bytes::{Bytes, BytesMut};
 
 use crate::error::source_chain;
-use crate::{Key, Object, ObjectMeta, PresignedPut, PutOptions, Store, StoreError, Timeouts};
+use crate::{
+    Key, Object, ObjectMeta, ObjectStream, PresignedPut, PutOptions, Store, StoreError, Timeouts,
+};
+use futures::StreamExt;
 
 /// Where and how to reach a bucket.
 #[derive(Debug, Clone, Default)]
@@ -242,6 +245,65 @@ impl Store for S3Store {
                 ..meta
             },
             bytes,
+        })
+    }
+
+    async fn stream(
+        &self,
+        key: &Key,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<ObjectStream, StoreError> {
+        let full = self.full(key);
+        let mut request = self.client.get_object().bucket(&self.bucket).key(&full);
+        if let Some(r) = &range {
+            request = request.range(format!("bytes={}-{}", r.start, r.end.saturating_sub(1)));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        let length = out
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+        // "bytes a-b/total" on a range; the length is the whole size otherwise.
+        let total = out
+            .content_range()
+            .and_then(|r| r.rsplit_once('/'))
+            .and_then(|(_, t)| t.parse().ok())
+            .unwrap_or(length);
+        let start = range.as_ref().map_or(0, |r| r.start);
+        let meta = ObjectMeta {
+            key: key.clone(),
+            size: total,
+            content_type: out.content_type().map(str::to_string),
+            cache_control: out.cache_control().map(str::to_string),
+            etag: out.e_tag().map(str::to_string),
+            last_modified: to_system_time(out.last_modified()),
+        };
+        let (url, name) = (self.url.clone(), key.to_string());
+        let body = futures::stream::unfold(Some(out.body), move |body| {
+            let (url, name) = (url.clone(), name.clone());
+            async move {
+                let mut body = body?;
+                match body.try_next().await {
+                    Ok(Some(chunk)) => Some((Ok(chunk), Some(body))),
+                    Ok(None) => None,
+                    Err(e) => Some((
+                        Err(StoreError::Unavailable {
+                            store: url,
+                            message: format!("reading {name}: {}", source_chain(&e)),
+                        }),
+                        None,
+                    )),
+                }
+            }
+        })
+        .boxed();
+        Ok(ObjectStream {
+            meta,
+            range: start..start + length,
+            body,
         })
     }
 

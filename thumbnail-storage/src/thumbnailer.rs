@@ -98,6 +98,10 @@ impl JobError {
     }
 }
 
+/// The folder (under the thumbnails' prefix) of sizes asked for by clients rather than named
+/// by presets; preset names cannot start with `_`, so it never collides with one.
+pub const SIZES: &str = "_sizes";
+
 /// The default of [`Thumbnailer::image_timeout`] and of the front ends' `--image-timeout`.
 pub const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -251,7 +255,8 @@ impl Thumbnailer {
         ))
     }
 
-    /// Refuses originals that are our own outputs.
+    /// Refuses originals that are our own outputs, and keys that would take the place of the
+    /// thumbnails' folder (at any depth) when both share a store.
     pub fn check_source(&self, source: &Key) -> Result<(), JobError> {
         let outputs = format!(
             "{}/",
@@ -259,7 +264,10 @@ impl Thumbnailer {
                 .location(self.prefix.trim_matches('/'))
                 .trim_end_matches('/')
         );
-        if self.source.location(source.as_str()).starts_with(&outputs) {
+        let here = self.source.location(source.as_str());
+        // Under the thumbnails' folder, or the folder itself or one above it (a file there
+        // would stand where the folder must be).
+        if here.starts_with(&outputs) || outputs.starts_with(&format!("{here}/")) {
             return Err(JobError::OwnOutput {
                 key: source.to_string(),
                 prefix: self.prefix.clone(),
@@ -299,20 +307,40 @@ impl Thumbnailer {
         bytes: Bytes,
         work: Work,
     ) -> Result<Report, JobError> {
-        self.render_and_write(source, bytes, work, false).await
+        self.render_and_write(source, bytes, work, false, &[]).await
     }
 
-    /// Stores a new original and its thumbnails: the thumbnails are made first, so bytes that
-    /// are not an image we can thumbnail (or are over a limit) are refused before anything is
+    /// Stores a new original and its thumbnails: every preset's, and one for each of `sizes`
+    /// (under [`Thumbnailer::sized_key`]). The thumbnails are made first, so bytes that are
+    /// not an image we can thumbnail (or are over a limit) are refused before anything is
     /// written; then the original (under the content type its header gave), then each
-    /// thumbnail.
+    /// thumbnail. Sizes made for an earlier version of the original are removed.
     pub async fn put_original(
         &self,
         source: &Key,
         bytes: Bytes,
         work: Work,
+        sizes: &[ThumbnailSpec],
     ) -> Result<Report, JobError> {
-        self.render_and_write(source, bytes, work, true).await
+        self.render_and_write(source, bytes, work, true, sizes)
+            .await
+    }
+
+    /// Where the thumbnail of `source` for a size asked for by the client (not a preset) is
+    /// stored: `{prefix}/_sizes/{source}/{canonical spec}.{ext}`, one folder per original so
+    /// that replacing the original finds them all.
+    pub fn sized_key(&self, source: &Key, spec: &ThumbnailSpec) -> Result<Key, StoreError> {
+        let (folder, name) = (self.sizes_folder(source), spec.canonical());
+        Key::new(format!("{folder}/{name}.{}", spec.format.extension()))
+    }
+
+    fn sizes_folder(&self, source: &Key) -> String {
+        let prefix = self.prefix.trim_matches('/');
+        if prefix.is_empty() {
+            format!("{SIZES}/{source}")
+        } else {
+            format!("{prefix}/{SIZES}/{source}")
+        }
     }
 
     async fn render_and_write(
@@ -321,10 +349,20 @@ impl Thumbnailer {
         bytes: Bytes,
         work: Work,
         store_original: bool,
+        sizes: &[ThumbnailSpec],
     ) -> Result<Report, JobError> {
         self.check_source(source)?;
         let start = Instant::now();
-        let rendered = self.render(source, bytes.clone(), work).await?;
+        let mut specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
+        specs.extend_from_slice(sizes);
+        let rendered = render(
+            source.as_str(),
+            bytes.clone(),
+            specs,
+            self.limits,
+            self.timed(work),
+        )
+        .await?;
         let render_ms = ms(start);
         let size = bytes.len();
         if store_original {
@@ -334,29 +372,37 @@ impl Thumbnailer {
             };
             self.source.put(source, bytes, &options).await?;
         }
-        self.write(source, size, rendered, render_ms).await
+        let start = Instant::now();
+        let mut targets = Vec::new();
+        for p in &self.presets {
+            targets.push((p.name.clone(), self.output_key(source, p)?));
+        }
+        for spec in sizes {
+            targets.push((spec.canonical(), self.sized_key(source, spec)?));
+        }
+        let written = self.write(targets, rendered).await?;
+        self.prune_sizes(source, &written).await?;
+        Ok(Report {
+            source: source.clone(),
+            source_bytes: size,
+            written,
+            read_ms: 0.0,
+            render_ms,
+            write_ms: ms(start),
+        })
     }
 
-    async fn render(&self, source: &Key, bytes: Bytes, work: Work) -> Result<Processed, JobError> {
-        let specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
-        render(source.as_str(), bytes, specs, self.limits, self.timed(work)).await
-    }
-
-    /// Writes every preset's thumbnail of `rendered`.
+    /// Writes each thumbnail of `rendered` to its `(name, key)` target.
     async fn write(
         &self,
-        source: &Key,
-        source_bytes: usize,
+        targets: Vec<(String, Key)>,
         rendered: Processed,
-        render_ms: f64,
-    ) -> Result<Report, JobError> {
-        let start = Instant::now();
+    ) -> Result<Vec<Written>, JobError> {
         let writes =
-            self.presets
-                .iter()
+            targets
+                .into_iter()
                 .zip(rendered.thumbnails)
-                .map(|(preset, thumb)| async move {
-                    let key = self.output_key(source, preset)?;
+                .map(|((name, key), thumb)| async move {
                     let bytes = Bytes::from(thumb.bytes);
                     let options = PutOptions {
                         content_type: Some(thumb.format.mime().to_string()),
@@ -364,7 +410,7 @@ impl Thumbnailer {
                     };
                     let meta = self.dest.put(&key, bytes.clone(), &options).await?;
                     Ok::<_, StoreError>(Written {
-                        preset: preset.name.clone(),
+                        preset: name,
                         key,
                         bytes,
                         width: thumb.width,
@@ -373,14 +419,23 @@ impl Thumbnailer {
                         etag: meta.etag,
                     })
                 });
-        let written = futures::future::try_join_all(writes).await?;
-        Ok(Report {
-            source: source.clone(),
-            source_bytes,
-            written,
-            read_ms: 0.0,
-            render_ms,
-            write_ms: ms(start),
-        })
+        Ok(futures::future::try_join_all(writes).await?)
+    }
+
+    /// Removes the sizes of `source` that were not just written: they were made from an
+    /// earlier version of the original, and must not be served for the new one.
+    async fn prune_sizes(&self, source: &Key, written: &[Written]) -> Result<(), JobError> {
+        let stale: Vec<Key> = self
+            .dest
+            .list(&self.sizes_folder(source))
+            .await?
+            .into_iter()
+            .map(|o| o.key)
+            .filter(|k| !written.iter().any(|w| &w.key == k))
+            .collect();
+        for key in stale {
+            self.dest.delete(&key).await?;
+        }
+        Ok(())
     }
 }

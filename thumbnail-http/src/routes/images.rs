@@ -5,23 +5,15 @@ use std::time::Instant;
 use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
-use thumbnail_core::ThumbnailSpec;
-use thumbnail_storage::Preset;
+use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use crate::body::read_body;
 use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
 use crate::query::{Pairs, default_spec, spec_from_query};
-use crate::respond::{encode_path, etag, put_header, serve_bytes};
+use crate::respond::{cache_headers, encode_path, etag, not_modified, put_header};
 use crate::{AppState, Handler, fail, key};
-
-fn preset_for_spec(spec: ThumbnailSpec) -> Preset {
-    Preset {
-        name: spec.canonical(),
-        spec,
-    }
-}
 
 /// `PUT /images/{key}`: store the original, make and store its thumbnails, answer with one.
 pub(crate) async fn put_image(
@@ -36,20 +28,24 @@ pub(crate) async fn put_image(
     s.0.thumbnailer.check_source(&key).map_err(fail)?;
     let default = default_spec(&s);
     let wanted = spec_from_query(&s, default, &q)?;
-    let job = s.0.gate.enter().await.map_err(fail)?;
+    // The body is read before a job slot is taken: a slow client costs a connection and its
+    // bytes (under the body budget), never a job.
     let start = Instant::now();
-    let bytes = read_body(&s, &headers, body).await?;
+    let body = read_body(&s, &headers, body).await?;
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
-    let mut thumbnailer = s.0.thumbnailer.clone();
-    if let Some(spec) = wanted {
-        thumbnailer.presets.push(preset_for_spec(spec));
-    }
+    let job = s.0.gate.enter().await.map_err(fail)?;
     // The thumbnails are made before anything is stored: bytes we cannot thumbnail are
     // refused with the store as it was.
-    let report = thumbnailer
-        .put_original(&key, bytes, work(deadline, job))
-        .await
-        .map_err(fail)?;
+    let report =
+        s.0.thumbnailer
+            .put_original(
+                &key,
+                body.bytes,
+                work(deadline, job, Some(body.budget)),
+                wanted.as_slice(),
+            )
+            .await
+            .map_err(fail)?;
     s.0.metrics.stage("render", report.render_ms / 1000.0);
     s.0.metrics.stage("write", report.write_ms / 1000.0);
     tracing::info!(key = %key, source_bytes = report.source_bytes, thumbnails = report.written.len(),
@@ -84,22 +80,167 @@ pub(crate) async fn put_image(
     Ok(resp)
 }
 
-/// `GET /images/{key}`: the stored original.
+/// `GET /images/{key}`: the stored original, streamed from the store in constant memory,
+/// under the limit of original reads at once; its ETag is the store's, `Range` is honoured.
 pub(crate) async fn get_image(
     State(s): State<AppState>,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Handler {
     let key = key(&raw)?;
-    let obj =
-        s.0.originals
-            .get(&key, s.0.thumbnailer.limits.max_input_bytes)
-            .await
-            .map_err(fail)?;
-    Ok(serve_bytes(
-        &s,
-        &headers,
-        obj.bytes,
-        obj.meta.content_type.as_deref(),
-    ))
+    let permit = s.0.reads.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!(
+                "{} originals are being read; try again shortly",
+                s.0.config.max_original_reads
+            ),
+        )
+        .retry_after(1)
+    })?;
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        Some(text) => {
+            let size = s.0.originals.head(&key).await.map_err(fail)?.size;
+            match byte_range(text, size) {
+                Wanted::All => None,
+                Wanted::Range(r) => Some(r),
+                Wanted::Unsatisfiable => return Ok(unsatisfiable(size)),
+            }
+        }
+        None => None,
+    };
+    let ranged = range.is_some();
+    let obj = s.0.originals.stream(&key, range).await.map_err(fail)?;
+    let tag = obj.meta.etag.as_deref().map(quoted);
+    let mut resp = match &tag {
+        Some(tag) if not_modified(&headers, tag) => {
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r
+        }
+        _ => {
+            // The permit goes with the stream: it is given back when the last byte is sent or
+            // the client goes away.
+            let body = obj.body.inspect(move |_| {
+                let _ = &permit;
+            });
+            let mut r = Response::new(Body::from_stream(body));
+            let len = obj.range.end - obj.range.start;
+            r.headers_mut()
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            if ranged {
+                *r.status_mut() = StatusCode::PARTIAL_CONTENT;
+                let (a, b, size) = (obj.range.start, obj.range.end - 1, obj.meta.size);
+                put_header(
+                    r.headers_mut(),
+                    header::CONTENT_RANGE,
+                    &format!("bytes {a}-{b}/{size}"),
+                );
+            }
+            r
+        }
+    };
+    let h = resp.headers_mut();
+    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Some(tag) = &tag {
+        put_header(h, header::ETAG, tag);
+    }
+    cache_headers(&s, h);
+    if let Some(ct) = &obj.meta.content_type {
+        put_header(h, header::CONTENT_TYPE, ct);
+    }
+    Ok(resp)
+}
+
+/// A store's ETag as an HTTP entity tag (S3's come quoted; local ones do not).
+fn quoted(tag: &str) -> String {
+    if tag.starts_with('"') || tag.starts_with("W/") {
+        tag.to_string()
+    } else {
+        format!("\"{tag}\"")
+    }
+}
+
+/// What a `Range` header asks of an object of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Wanted {
+    /// No usable range (none, another unit, several ranges): the whole object.
+    All,
+    Range(std::ops::Range<u64>),
+    /// A range that starts past the end: 416.
+    Unsatisfiable,
+}
+
+/// `bytes=a-b`, `bytes=a-` and `bytes=-n` (RFC 9110 14.1.2); several ranges are answered with
+/// the whole object, which the RFC allows.
+fn byte_range(text: &str, size: u64) -> Wanted {
+    let Some(spec) = text.trim().strip_prefix("bytes=") else {
+        return Wanted::All;
+    };
+    if spec.contains(',') {
+        return Wanted::All;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Wanted::All;
+    };
+    let (a, b) = (a.trim(), b.trim());
+    let parsed = |v: &str| v.parse::<u64>().ok();
+    let range = match (a.is_empty(), b.is_empty()) {
+        (true, false) => match parsed(b) {
+            Some(0) => return Wanted::Unsatisfiable,
+            Some(n) => size.saturating_sub(n)..size,
+            None => return Wanted::All,
+        },
+        (false, _) => match (
+            parsed(a),
+            if b.is_empty() {
+                Some(u64::MAX)
+            } else {
+                parsed(b)
+            },
+        ) {
+            (Some(a), Some(b)) if a <= b => a..b.saturating_add(1).min(size),
+            _ => return Wanted::All,
+        },
+        (true, true) => return Wanted::All,
+    };
+    if range.start >= size {
+        Wanted::Unsatisfiable
+    } else {
+        Wanted::Range(range)
+    }
+}
+
+fn unsatisfiable(size: u64) -> Response {
+    let mut r = ApiError::new(
+        StatusCode::RANGE_NOT_SATISFIABLE,
+        "range_not_satisfiable",
+        format!("the object is {size} bytes"),
+    )
+    .into_response();
+    put_header(
+        r.headers_mut(),
+        header::CONTENT_RANGE,
+        &format!("bytes */{size}"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(byte_range("bytes=0-9", 100), Wanted::Range(0..10));
+        assert_eq!(byte_range("bytes=90-", 100), Wanted::Range(90..100));
+        assert_eq!(byte_range("bytes=-10", 100), Wanted::Range(90..100));
+        assert_eq!(byte_range("bytes=-500", 100), Wanted::Range(0..100));
+        assert_eq!(byte_range("bytes=50-500", 100), Wanted::Range(50..100));
+        assert_eq!(byte_range("bytes=100-", 100), Wanted::Unsatisfiable);
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), Wanted::All);
+        assert_eq!(byte_range("bytes=9-3", 100), Wanted::All);
+        assert_eq!(byte_range("items=0-1", 100), Wanted::All);
+    }
 }

@@ -15,42 +15,50 @@ use crate::query::{Pairs, default_spec, spec_from_query};
 use crate::respond::{etag, put_header, serve_bytes};
 use crate::{AppState, Handler, fail, key};
 
-/// `GET /thumbnails/{preset}/{key}` or `/thumbnails/{key}` (default preset). A missing preset
-/// thumbnail of an existing original is made on the spot.
+/// `GET /thumbnails/{key}`: the default preset's thumbnail; `?preset=NAME` another preset's;
+/// the options of `PUT /images/{key}?size=...` the size that PUT stored. The preset never comes
+/// from the key's path, so no key can shadow another. A missing preset thumbnail of an
+/// existing original is made on the spot.
 pub(crate) async fn get_thumbnail(
     State(s): State<AppState>,
     Extension(deadline): Extension<Deadline>,
-    Path(path): Path<String>,
+    Path(raw): Path<String>,
+    Query(q): Query<Pairs>,
     headers: HeaderMap,
 ) -> Handler {
     let t = &s.0.thumbnailer;
-    let (first, rest) = path.split_once('/').unwrap_or(("", path.as_str()));
-    let max = t.limits.max_input_bytes;
-    if let Some(preset) = t.presets.iter().find(|p| p.name == first) {
-        return thumbnail_of(&s, deadline, preset, &key(rest)?, &headers).await;
-    }
-    if looks_like_canonical(first) {
-        // An ad-hoc size stored by PUT ?size=...: served if it exists, never made here.
-        let stored = key(&path)?.under(&t.prefix).map_err(fail)?;
-        let obj = t.dest.get(&stored, max).await.map_err(fail)?;
-        return Ok(serve_bytes(
-            &s,
-            &headers,
-            obj.bytes,
-            obj.meta.content_type.as_deref(),
-        ));
-    }
-    let Some(default) = t.presets.first() else {
-        return Err(fail(ApiError::not_found("preset")));
+    let original = key(&raw)?;
+    let (named, options): (Pairs, Pairs) = q.into_iter().partition(|(k, _)| k == "preset");
+    let preset = match named.last() {
+        Some((_, name)) => t
+            .presets
+            .iter()
+            .find(|p| &p.name == name)
+            .ok_or_else(|| ApiError::not_found(format!("preset {name:?}")))?,
+        None => t
+            .presets
+            .first()
+            .ok_or_else(|| ApiError::not_found("preset"))?,
     };
-    thumbnail_of(&s, deadline, default, &key(&path)?, &headers).await
-}
-
-fn looks_like_canonical(segment: &str) -> bool {
-    let Some((size, _)) = segment.split_once('-') else {
-        return false;
+    let Some(spec) = spec_from_query(&s, preset.spec, &options)? else {
+        return thumbnail_of(&s, deadline, preset, &original, &headers).await;
     };
-    thumbnail_core::parse_size(size).is_ok() && segment.contains("-q")
+    if let Some(same) = t.presets.iter().find(|p| p.spec == spec) {
+        return thumbnail_of(&s, deadline, same, &original, &headers).await;
+    }
+    // A size stored by PUT ?size=...: served when it exists, not made here.
+    let stored = t.sized_key(&original, &spec).map_err(fail)?;
+    let obj = t
+        .dest
+        .get(&stored, t.limits.max_input_bytes)
+        .await
+        .map_err(fail)?;
+    Ok(serve_bytes(
+        &s,
+        &headers,
+        obj.bytes,
+        obj.meta.content_type.as_deref(),
+    ))
 }
 
 async fn thumbnail_of(
@@ -81,7 +89,7 @@ async fn thumbnail_of(
     let mut one = t.clone();
     one.presets = vec![preset.clone()];
     let report = one
-        .process_with(original, work(deadline, job))
+        .process_with(original, work(deadline, job, None))
         .await
         .map_err(fail)?;
     s.0.metrics.stage("read", report.read_ms / 1000.0);
@@ -105,18 +113,20 @@ pub(crate) async fn post_thumbnail(
 ) -> Handler {
     let default = default_spec(&s);
     let spec = spec_from_query(&s, default, &q)?.unwrap_or(default);
-    let job = s.0.gate.enter().await.map_err(fail)?;
+    // The body is read before a job slot is taken: a slow client costs a connection and its
+    // bytes (under the body budget), never a job.
     let start = Instant::now();
-    let bytes = read_body(&s, &headers, body).await?;
+    let body = read_body(&s, &headers, body).await?;
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
+    let job = s.0.gate.enter().await.map_err(fail)?;
     let t = &s.0.thumbnailer;
     let start = Instant::now();
     let thumb = render(
         "body",
-        bytes,
+        body.bytes,
         vec![spec],
         t.limits,
-        t.timed(work(deadline, job)),
+        t.timed(work(deadline, job, Some(body.budget))),
     )
     .await
     .map_err(fail)?
