@@ -20,11 +20,7 @@ pub(crate) struct Received {
 /// pauses longer than the read timeout (408), and a body that would take the bytes in memory
 /// over the server-wide budget (503). Bytes are counted as they arrive, so a slow client
 /// holds only what it has sent.
-pub(crate) async fn read_body(
-    s: &AppState,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Received, ApiError> {
+async fn read_body(s: &AppState, headers: &HeaderMap, body: Body) -> Result<Received, ApiError> {
     let limit = s.0.config.max_body_bytes;
     let too_large = || {
         let mut msg = format!("the request body is over the limit of {limit} bytes");
@@ -99,4 +95,18 @@ fn take(s: &AppState, bytes: usize) -> Result<OwnedSemaphorePermit, ApiError> {
         )
         .retry_after(1)
     })
+}
+
+/// A write's body, then its job slot: the body is read before a slot is taken, so a slow
+/// client costs a connection and the bytes it sent (under the body budget), never a job.
+pub(crate) async fn admit_body(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Received, OwnedSemaphorePermit), ApiError> {
+    let start = std::time::Instant::now();
+    let received = read_body(s, headers, body).await?;
+    s.0.metrics.stage("read", start.elapsed().as_secs_f64());
+    let job = s.0.gate.enter().await.map_err(fail)?;
+    Ok((received, job))
 }

@@ -1,14 +1,12 @@
 //! `PUT /images/{key}` and `GET /images/{key}`: originals.
 
-use std::time::Instant;
-
 use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
-use crate::body::read_body;
+use crate::body::admit_body;
 use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
 use crate::query::{Pairs, default_spec, spec_from_query};
@@ -28,12 +26,7 @@ pub(crate) async fn put_image(
     s.0.thumbnailer.check_source(&key).map_err(fail)?;
     let default = default_spec(&s);
     let wanted = spec_from_query(&s, default, &q)?;
-    // The body is read before a job slot is taken: a slow client costs a connection and its
-    // bytes (under the body budget), never a job.
-    let start = Instant::now();
-    let body = read_body(&s, &headers, body).await?;
-    s.0.metrics.stage("read", start.elapsed().as_secs_f64());
-    let job = s.0.gate.enter().await.map_err(fail)?;
+    let (body, job) = admit_body(&s, &headers, body).await?;
     // The thumbnails are made before anything is stored: bytes we cannot thumbnail are
     // refused with the store as it was.
     let report =

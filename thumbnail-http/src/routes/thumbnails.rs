@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use thumbnail_storage::{Key, Preset, StoreError, render};
 
-use crate::body::read_body;
+use crate::body::admit_body;
 use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
 use crate::query::{Pairs, default_spec, spec_from_query};
@@ -113,12 +113,7 @@ pub(crate) async fn post_thumbnail(
 ) -> Handler {
     let default = default_spec(&s);
     let spec = spec_from_query(&s, default, &q)?.unwrap_or(default);
-    // The body is read before a job slot is taken: a slow client costs a connection and its
-    // bytes (under the body budget), never a job.
-    let start = Instant::now();
-    let body = read_body(&s, &headers, body).await?;
-    s.0.metrics.stage("read", start.elapsed().as_secs_f64());
-    let job = s.0.gate.enter().await.map_err(fail)?;
+    let (body, job) = admit_body(&s, &headers, body).await?;
     let t = &s.0.thumbnailer;
     let start = Instant::now();
     let thumb = render(
