@@ -95,6 +95,46 @@ fn connections_are_bounded_in_number_and_time() {
     assert_eq!(status, 200, "{text}");
 }
 
+/// A client that stops reading its response is cut off after the idle timeout: no byte moved
+/// either way for that long.
+#[test]
+fn a_client_that_stops_reading_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("o");
+    std::fs::create_dir_all(&store).unwrap();
+    let size = 64 << 20;
+    std::fs::write(store.join("big.bin"), vec![7u8; size]).unwrap();
+    let server = Serve::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--store",
+            store.to_str().unwrap(),
+            "--idle-timeout",
+            "1s",
+        ],
+        dir.path(),
+    );
+    let mut s = connect(&server);
+    s.write_all(b"GET /images/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    // Read nothing for a while: the server's writes stall, then it gives up.
+    std::thread::sleep(Duration::from_secs(3));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    assert!(
+        got < size,
+        "the whole response arrived ({got} bytes): not cut off"
+    );
+}
+
 /// SIGTERM with a half-sent request and an idle connection open: the process still exits,
 /// within its shutdown timeout.
 #[test]
