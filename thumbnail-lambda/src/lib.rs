@@ -25,10 +25,11 @@
 
 #![forbid(unsafe_code)]
 
+mod http;
+
 use aws_lambda_events::event::sqs::SqsEvent;
 use axum::Router;
 use axum::http::StatusCode;
-use lambda_http::Service as _;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,7 +67,7 @@ impl App {
     pub async fn new(config: Config) -> Result<App, LambdaError> {
         let service = Service::build(&config, Profile::Lambda).await?;
         let router = if service.auth.enabled() || service.insecure_no_auth {
-            router(service.state)
+            http::without_stage(router(service.state))
                 // Connection headers are the front door's business (API Gateway, function
                 // URLs); a hop-by-hop header in a Lambda response is an error there.
                 .layer(axum::middleware::map_response(
@@ -122,20 +123,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Lambd
                 info!("S3 test event: nothing to do");
                 Ok(json!({ "processed": 0 }))
             }
-            Kind::Http => {
-                let request: lambda_http::request::LambdaRequest = serde_json::to_string(&payload)
-                    .and_then(|text| serde_json::from_str(&text))
-                    .map_err(|e| LambdaError::UnknownEvent(e.to_string()))?;
-                let mut adapter = lambda_http::Adapter::from(app.router.clone());
-                std::future::poll_fn(|cx| adapter.poll_ready(cx))
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                let response = adapter
-                    .call(LambdaEvent::new(request, context))
-                    .await
-                    .unwrap_or_else(|never| match never {});
-                serde_json::to_value(response).map_err(|e| LambdaError::UnknownEvent(e.to_string()))
-            }
+            Kind::Http => http::answer(&app.router, payload, context).await,
         }
     }
     .instrument(span)
