@@ -291,47 +291,39 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
             );
             outcome.processed.push(full);
         }
-        Err(e) if e.is_transient() => {
-            error!(key = %key, size, reason = %e, "storage failed; the invocation will be retried");
-            outcome.retry.push(full);
-        }
         Err(JobError::Store(StoreError::NotFound { .. })) => {
             warn!(key = %key, "skipped: the object is gone (deleted after the upload event)");
             outcome.skipped.push(format!("{bucket}/{full}: gone"));
         }
-        Err(e) => {
+        Err(e @ JobError::Image { .. }) => {
             error!(key = %key, size, reason = %e, "not an image we can thumbnail; not retried");
             outcome.failed.push(format!("{full}: {e}"));
+        }
+        // Storage down, but also access denied, a missing bucket, a KMS key the role cannot
+        // use: retrying is the only way such a record is not lost (after the retries, it
+        // reaches the dead-letter queue where someone can see it).
+        Err(e) => {
+            error!(key = %key, size, reason = %e, "storage or configuration failed; the invocation fails and is retried");
+            outcome.retry.push(full);
         }
     }
 }
 
-/// SQS messages carrying S3 events: transient failures are reported per message so only
-/// those come back.
+/// SQS messages carrying S3 events, directly or inside an SNS notification (S3 -> SNS -> SQS
+/// without raw delivery): failures are reported per message, so only those come back. A
+/// message that is none of these is reported too, so that it reaches the dead-letter queue
+/// instead of being deleted unseen.
 async fn process_sqs(app: &App, event: SqsEvent) -> Value {
     let mut failures = Vec::new();
     for message in &event.records {
         let id = message.message_id.clone().unwrap_or_default();
         let body = message.body.as_deref().unwrap_or("");
-        let parsed: Value = match serde_json::from_str(body) {
-            Ok(v) => v,
-            Err(e) => {
-                error!(message_id = %id, reason = %e, "message is not JSON; dropped");
-                continue;
-            }
-        };
-        match event_kind(&parsed) {
-            Kind::S3 => {}
-            Kind::S3Test => continue,
-            _ => {
-                error!(message_id = %id, "message is not an S3 event; dropped");
-                continue;
-            }
-        }
-        let records = match serde_json::from_value::<S3Notification>(parsed) {
-            Ok(e) => e.records,
-            Err(e) => {
-                error!(message_id = %id, reason = %e, "malformed S3 event; dropped");
+        let records = match s3_records(body) {
+            Ok(Some(records)) => records,
+            Ok(None) => continue,
+            Err(reason) => {
+                error!(message_id = %id, reason, "not an S3 event; reported as failed");
+                failures.push(json!({ "itemIdentifier": id }));
                 continue;
             }
         };
@@ -342,6 +334,28 @@ async fn process_sqs(app: &App, event: SqsEvent) -> Value {
         }
     }
     json!({ "batchItemFailures": failures })
+}
+
+/// The S3 records of an SQS message body: `None` for S3's test event, an error for anything
+/// that is not an S3 event.
+fn s3_records(body: &str) -> Result<Option<Vec<S3Record>>, String> {
+    let mut parsed: Value =
+        serde_json::from_str(body).map_err(|e| format!("message is not JSON: {e}"))?;
+    if parsed.get("Type").and_then(Value::as_str) == Some("Notification") {
+        let inner = parsed
+            .get("Message")
+            .and_then(Value::as_str)
+            .ok_or("SNS notification without a Message")?;
+        parsed =
+            serde_json::from_str(inner).map_err(|e| format!("SNS message is not JSON: {e}"))?;
+    }
+    match event_kind(&parsed) {
+        Kind::S3 => serde_json::from_value::<S3Notification>(parsed)
+            .map(|e| Some(e.records))
+            .map_err(|e| format!("malformed S3 event: {e}")),
+        Kind::S3Test => Ok(None),
+        _ => Err("message is not an S3 event".into()),
+    }
 }
 
 impl From<LambdaError> for lambda_runtime::Diagnostic {

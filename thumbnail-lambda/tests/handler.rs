@@ -215,9 +215,11 @@ async fn transient_failures_are_retried() {
     )
     .await
     .unwrap();
+    // m-1 failed for a reason that may pass; m-3 is not an event at all and goes back too (to
+    // the dead-letter queue in the end), instead of being deleted unseen.
     assert_eq!(
         out,
-        json!({ "batchItemFailures": [{ "itemIdentifier": "m-1" }] })
+        json!({ "batchItemFailures": [{ "itemIdentifier": "m-1" }, { "itemIdentifier": "m-3" }] })
     );
 }
 
@@ -496,4 +498,72 @@ async fn aws_sample_http_events_reach_the_routes() {
     let resp = handle(&app, event(alb)).await.unwrap();
     assert_eq!(resp["statusCode"], 400, "{resp}");
     assert_eq!(resp["statusDescription"], "400 Bad Request");
+}
+
+/// Issue 13, finding 8: a missing bucket (or denied access) is a configuration error, not a
+/// missing object: the invocation fails, so Lambda retries it and it reaches the DLQ.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_bucket_fails_the_invocation() {
+    let (store, q) = bucket("lambda-nobucket").await;
+    let b = store.bucket().to_string();
+    put(&store, "in/a.jpg", photo()).await;
+    let app = App::new(env(vec![
+        ("THUMBNAIL_STORE", format!("s3://{b}/in{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}-does-not-exist/t{q}")),
+    ]))
+    .await
+    .unwrap();
+    match handle(
+        &app,
+        event(s3_event(&[("ObjectCreated:Put", &b, "in/a.jpg")])),
+    )
+    .await
+    {
+        Err(LambdaError::Transient { count: 1, keys }) => assert_eq!(keys, "in/a.jpg"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Issue 13, finding 11: an S3 event inside an SNS notification is processed; messages that
+/// are not S3 events are reported as failed, not deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqs_messages_from_sns_are_unwrapped_and_strangers_reported() {
+    let (store, q) = bucket("lambda-sns").await;
+    let b = store.bucket().to_string();
+    put(&store, "in/sns.jpg", photo()).await;
+    let app = App::new(env(vec![
+        ("THUMBNAIL_STORE", format!("s3://{b}/in{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/out{q}")),
+    ]))
+    .await
+    .unwrap();
+    let inner = s3_event(&[("ObjectCreated:Put", &b, "in/sns.jpg")]).to_string();
+    let sns = json!({
+        "Type": "Notification",
+        "MessageId": "7d3c6c1e-0000-0000-0000-000000000000",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:uploads",
+        "Subject": "Amazon S3 Notification",
+        "Message": inner,
+        "Timestamp": "2026-12-02T12:00:00.000Z",
+        "SignatureVersion": "1",
+    })
+    .to_string();
+    let out = handle(
+        &app,
+        event(sqs_event(&[
+            ("sns", sns),
+            ("other", json!({ "hello": "world" }).to_string()),
+        ])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        json!({ "batchItemFailures": [{ "itemIdentifier": "other" }] })
+    );
+    assert!(
+        keys(&store)
+            .await
+            .contains(&"out/default/sns.jpg".to_string())
+    );
 }

@@ -142,11 +142,13 @@ impl S3Store {
                 let code = err.code().unwrap_or("");
                 let message = err.message().unwrap_or(code).to_string();
                 match (status, code) {
-                    (404, _) | (_, "NoSuchKey" | "NotFound") => StoreError::NotFound { key },
+                    // Before the 404 arm: a missing bucket is a configuration error, not a
+                    // missing object.
                     (_, "NoSuchBucket") => StoreError::Other {
                         store,
                         message: format!("bucket {} does not exist", self.bucket),
                     },
+                    (404, _) | (_, "NoSuchKey" | "NotFound") => StoreError::NotFound { key },
                     (401 | 403, _)
                     | (_, "AccessDenied" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
                         StoreError::AccessDenied { key, message }
