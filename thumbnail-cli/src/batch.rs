@@ -381,18 +381,15 @@ async fn read(source: &Source, cap: u64) -> Result<Vec<u8>, String> {
             Err(e) => Err(e.to_string()),
         },
         Source::Stdin => {
-            tokio::task::spawn_blocking(move || read_capped(std::io::stdin().lock(), None, cap))
+            tokio::task::spawn_blocking(move || read_capped(std::io::stdin().lock(), cap))
                 .await
                 .map_err(|e| e.to_string())?
         }
     }
 }
 
-fn read_capped(reader: impl Read, declared: Option<u64>, cap: u64) -> Result<Vec<u8>, String> {
-    if let Some(n) = declared.filter(|&n| n > cap) {
-        return Err(format!("input is {n} bytes, over the limit of {cap} bytes"));
-    }
-    let mut data = Vec::with_capacity(declared.unwrap_or(0) as usize);
+fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, String> {
+    let mut data = Vec::new();
     reader
         .take(cap.saturating_add(1))
         .read_to_end(&mut data)

@@ -8,8 +8,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::ApiError;
 
-/// Admission for image work. A request holds its permit from before it reads its body until
-/// its thumbnails are written, so memory is bounded by `jobs`, not by the offered load. The
+/// Admission for image work. A request takes its permit once its body is read (bodies are
+/// bounded by the body budget) and holds it until its thumbnails are written. The
 /// permit is owned, so it can move into the image work and be released only when that work
 /// has ended, even when the request itself has given up.
 #[derive(Debug)]

@@ -43,9 +43,7 @@ pub(crate) fn serve_bytes(
 ) -> Response {
     let tag = etag(&bytes);
     let mut resp = if not_modified(headers, &tag) {
-        let mut r = Response::new(Body::empty());
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
+        unchanged()
     } else {
         let len = bytes.len();
         let mut r = Response::new(Body::from(bytes));
@@ -60,6 +58,13 @@ pub(crate) fn serve_bytes(
         put_header(h, header::CONTENT_TYPE, ct);
     }
     resp
+}
+
+/// A 304 without a body (the caller adds the validators).
+pub(crate) fn unchanged() -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NOT_MODIFIED;
+    r
 }
 
 /// Whether `If-None-Match` names `tag`. GET and HEAD compare weakly (RFC 9110 13.1.2): a

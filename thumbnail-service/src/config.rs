@@ -27,6 +27,17 @@ pub enum Profile {
     Lambda,
 }
 
+impl Profile {
+    /// The request and image timeouts when none is set: 30 s, or 25 s on Lambda (under API
+    /// Gateway's 29 s).
+    pub fn default_timeout(self) -> Duration {
+        Duration::from_secs(match self {
+            Profile::Lambda => 25,
+            Profile::Server => 30,
+        })
+    }
+}
+
 /// Lambda's synchronous invocation payload limit.
 pub const SYNC_PAYLOAD_LIMIT: u64 = 6 * 1024 * 1024;
 

@@ -1,7 +1,6 @@
 //! From a [`Config`] to the running parts: stores, thumbnailer, HTTP state.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use thumbnail_http::{AppState, Auth, HttpConfig, ServerLimits, check_key};
 use thumbnail_storage::{Store, Thumbnailer, open};
@@ -77,7 +76,6 @@ impl Config {
 
     fn http(&self, profile: Profile) -> HttpConfig {
         let lambda = profile == Profile::Lambda;
-        let default_timeout = Duration::from_secs(if lambda { 25 } else { 30 });
         HttpConfig {
             max_body_bytes: self.max_body_bytes.unwrap_or(if lambda {
                 MAX_SYNC_BODY
@@ -87,7 +85,7 @@ impl Config {
             max_dimension: self.max_dimension,
             max_jobs: self.jobs(profile),
             max_queue: self.queue.unwrap_or(if lambda { 0 } else { 64 }),
-            request_timeout: self.request_timeout.unwrap_or(default_timeout),
+            request_timeout: self.request_timeout.unwrap_or(profile.default_timeout()),
             read_timeout: self.read_timeout,
             cache_control: self.cache_control.clone(),
             presign_expiry: self.presign_expiry,
@@ -178,14 +176,10 @@ impl Service {
                 "originals and thumbnails share a store: the thumbnails need a folder of their own",
             ));
         }
-        let default_timeout = Duration::from_secs(match profile {
-            Profile::Lambda => 25,
-            Profile::Server => 30,
-        });
         let thumbnailer =
             Thumbnailer::new(originals.clone(), thumbs.clone(), config.presets.0.clone())
                 .with_limits(config.limits.limits())
-                .with_image_timeout(Some(config.limits.image_timeout_or(default_timeout)))
+                .with_image_timeout(Some(config.limits.image_timeout_or(profile.default_timeout())))
                 .with_prefix(prefix)
                 .with_cache_control(config.cache_control.clone());
         let auth = config.auth()?;

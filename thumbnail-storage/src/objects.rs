@@ -72,7 +72,7 @@ impl ObjectStoreBackend {
     }
 
     fn path(&self, key: &Key) -> Result<Path, StoreError> {
-        if !self.keeps_attributes {
+        if self.root.is_some() {
             local_key_check(key)?;
         }
         Path::parse(key.as_str()).map_err(|e| StoreError::InvalidKey {

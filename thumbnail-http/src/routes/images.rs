@@ -10,7 +10,7 @@ use crate::body::admit_body;
 use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
 use crate::query::{Pairs, default_spec, spec_from_query};
-use crate::respond::{cache_headers, encode_path, etag, not_modified, put_header};
+use crate::respond::{cache_headers, encode_path, etag, not_modified, put_header, unchanged};
 use crate::{AppState, Handler, fail, key};
 
 /// `PUT /images/{key}`: store the original, make and store its thumbnails, answer with one.
@@ -107,11 +107,7 @@ pub(crate) async fn get_image(
     let obj = s.0.originals.stream(&key, range).await.map_err(fail)?;
     let tag = obj.meta.etag.as_deref().map(quoted);
     let mut resp = match &tag {
-        Some(tag) if not_modified(&headers, tag) => {
-            let mut r = Response::new(Body::empty());
-            *r.status_mut() = StatusCode::NOT_MODIFIED;
-            r
-        }
+        Some(tag) if not_modified(&headers, tag) => unchanged(),
         _ => {
             // The permit goes with the stream: it is given back when the last byte is sent or
             // the client goes away.
