@@ -381,7 +381,11 @@ impl Thumbnailer {
             targets.push((spec.canonical(), self.sized_key(source, spec)?));
         }
         let written = self.write(targets, rendered).await?;
-        self.prune_sizes(source, &written).await?;
+        // Only a new original makes the old sizes stale: a thumbnail made later from the same
+        // original (a first GET, the S3 event of an HTTP upload) must not remove them.
+        if store_original {
+            self.prune_sizes(source, &written).await?;
+        }
         Ok(Report {
             source: source.clone(),
             source_bytes: size,
