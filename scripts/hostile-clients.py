@@ -35,6 +35,25 @@ def rss_mib(pid, field):
     return 0.0
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of the process so far (USER_HZ is 100 on Linux)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100
+
+
+def open_sockets(pid):
+    """Sockets the process has open now."""
+    import os
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
 def connect(port, timeout=3.0):
     s = socket.create_connection((HOST, port), timeout=timeout)
     s.settimeout(0.2)
@@ -193,11 +212,14 @@ def main():
                                     daemon=True))
     for w in workers:
         w.start()
-    peak = 0.0
+    peak, peak_sockets = 0.0, 0
+    cpu_start = cpu_seconds(a.pid)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         peak = max(peak, rss_mib(a.pid, "VmRSS"))
+        peak_sockets = max(peak_sockets, open_sockets(a.pid))
         time.sleep(0.5)
+    cpu = cpu_seconds(a.pid) - cpu_start
     held = {t.kind: count_held(t.sockets) for t in attacks}
     opened = {t.kind: len(t.sockets) for t in attacks}
     stop.set()
@@ -222,6 +244,8 @@ def main():
         "attack_sockets_opened": opened,
         "attack_sockets_held_at_end": held,
         "server_peak_rss_mib": round(peak, 1),
+        "server_peak_open_sockets": peak_sockets,
+        "server_cpu_seconds": round(cpu, 1),
     }, indent=1))
 
 
