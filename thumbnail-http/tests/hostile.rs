@@ -351,11 +351,18 @@ async fn a_later_thumbnail_of_the_same_original_keeps_its_sizes() {
     let mut setup = Setup::new(Kind::Memory);
     setup.presets = "default=100x100 small=40x30";
     let s = setup.start().await;
-    assert_eq!(s.put("/images/k.jpg?size=50x40", photo()).await.status(), 201);
+    assert_eq!(
+        s.put("/images/k.jpg?size=50x40", photo()).await.status(),
+        201
+    );
     let small = Key::new("small/k.jpg").unwrap();
     s.thumbs.delete(&small).await.unwrap();
     let resp = s.get("/thumbnails/k.jpg?preset=small").await;
     assert_eq!(resp.status(), StatusCode::OK, "made again on the way");
     let resp = s.get("/thumbnails/k.jpg?size=50x40").await;
-    assert_eq!(resp.status(), StatusCode::OK, "the PUT's size is still there");
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "the PUT's size is still there"
+    );
 }

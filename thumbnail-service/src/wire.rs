@@ -179,7 +179,9 @@ impl Service {
         let thumbnailer =
             Thumbnailer::new(originals.clone(), thumbs.clone(), config.presets.0.clone())
                 .with_limits(config.limits.limits())
-                .with_image_timeout(Some(config.limits.image_timeout_or(profile.default_timeout())))
+                .with_image_timeout(Some(
+                    config.limits.image_timeout_or(profile.default_timeout()),
+                ))
                 .with_prefix(prefix)
                 .with_cache_control(config.cache_control.clone());
         let auth = config.auth()?;
