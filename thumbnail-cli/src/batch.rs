@@ -358,7 +358,7 @@ async fn one(
         Target::Object(store, key) => {
             let options = PutOptions {
                 content_type: Some(thumb.mime().to_string()),
-                cache_control: None,
+                ..PutOptions::default()
             };
             store
                 .put(key, Bytes::from(thumb.bytes), &options)

@@ -1,8 +1,10 @@
 //! `thumbnail`: thumbnails from files, folders and storage URLs; `thumbnail serve`, the HTTP
-//! API; `thumbnail probe`, what an image's header says; `thumbnail sign`, signed URLs.
+//! API; `thumbnail probe`, what an image's header says; `thumbnail sign`, signed URLs;
+//! `thumbnail backfill`, thumbnails for existing originals by S3 Batch Operations.
 
 #![forbid(unsafe_code)]
 
+mod backfill;
 mod batch;
 mod options;
 mod probe;
@@ -38,6 +40,9 @@ enum Command {
     Probe(probe::ProbeArgs),
     /// Print a signed URL (path and query) for a server run with --signing-key.
     Sign(sign::SignArgs),
+    /// Thumbnails for originals already in S3: write an S3 Batch Operations manifest and
+    /// print the `aws s3control create-job` command that runs the function on each.
+    Backfill(Box<backfill::BackfillArgs>),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve::run(*args),
         Some(Command::Probe(args)) => probe::run(&args),
         Some(Command::Sign(args)) => sign::run(&args),
+        Some(Command::Backfill(args)) => backfill::run(&args),
         None => batch::run(&cli.batch),
     };
     match result {

@@ -68,15 +68,22 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     // Refused before anything is opened: a folder store would be created otherwise.
     let open = args.config.insecure_no_auth;
     let auth = args.config.auth().map_err(|e| e.to_string())?;
-    if !addr.ip().is_loopback() && !auth.enabled() && !open {
-        return Err(format!(
-            "refusing to listen on {addr} without credentials: set --api-key or --signing-key, \
-             or pass --insecure-no-auth to serve it open"
-        ));
+    let refuse = |auth: &thumbnail_http::Auth| {
+        if !addr.ip().is_loopback() && !auth.enabled() && !open {
+            return Err(format!(
+                "refusing to listen on {addr} without credentials: set --api-key, \
+                 --signing-key or --credentials-secret, or pass --insecure-no-auth to serve it open"
+            ));
+        }
+        Ok(())
+    };
+    if args.config.credentials_secret.is_none() {
+        refuse(&auth)?;
     }
     let service = Service::build(&args.config, Profile::Server)
         .await
         .map_err(|e| e.to_string())?;
+    refuse(&service.auth)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("{addr}: {e}"))?;

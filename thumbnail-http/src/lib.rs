@@ -37,6 +37,7 @@
 
 mod auth;
 mod body;
+mod cors;
 mod error;
 mod gate;
 mod metrics;
@@ -87,6 +88,11 @@ pub struct HttpConfig {
     pub max_body_in_flight: u64,
     /// `GET /images/{key}` streams at once (503 beyond).
     pub max_original_reads: usize,
+    /// Originals larger than this are answered by a 307 to a presigned URL of the store
+    /// (where it has them) instead of through the function: Lambda's responses stop at 6 MB.
+    pub redirect_originals_over: Option<u64>,
+    /// Origins a browser may call the API from (`*` for any); none: no CORS headers.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for HttpConfig {
@@ -103,6 +109,8 @@ impl Default for HttpConfig {
             large_upload_hint: false,
             max_body_in_flight: 256 << 20,
             max_original_reads: 16,
+            redirect_originals_over: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -179,6 +187,7 @@ pub fn router(state: AppState) -> Router {
         .merge(images)
         .fallback(|| async { ApiError::not_found("route") })
         .layer(from_fn_with_state(state.clone(), middleware::observe))
+        .layer(from_fn_with_state(state.clone(), cors::cors))
         .with_state(state)
 }
 

@@ -10,6 +10,8 @@
 //!   skipped for good; a transient storage error fails the invocation so Lambda retries it.
 //! - **SQS events** whose messages are S3 events (S3 -> SQS -> Lambda): the same, with transient
 //!   failures reported per message as `batchItemFailures`.
+//! - **S3 Batch Operations** tasks (schema 1.0 and 2.0, a backfill of existing originals): one
+//!   result per task, `TemporaryFailure` where a retry may pass so Batch Operations retries.
 //! - **HTTP events** (API Gateway REST/HTTP APIs, ALB): the same axum router as `thumbnail
 //!   serve`; a body too large for Lambda's 6 MiB synchronous payload (base64 inside JSON) is
 //!   answered by a 413 that names the presigned-upload route.
@@ -25,6 +27,7 @@
 
 #![forbid(unsafe_code)]
 
+mod batch;
 mod http;
 
 use aws_lambda_events::event::sqs::SqsEvent;
@@ -123,6 +126,7 @@ pub async fn handle(app: &App, event: LambdaEvent<Value>) -> Result<Value, Lambd
                 info!("S3 test event: nothing to do");
                 Ok(json!({ "processed": 0 }))
             }
+            Kind::Batch => batch::handle(app, payload).await,
             Kind::Http => http::answer(&app.router, payload, context).await,
         }
     }
@@ -165,12 +169,16 @@ pub struct S3Object {
     pub key: String,
     #[serde(default)]
     pub size: Option<i64>,
+    /// The uploaded version's ETag: thumbnails already made from it are not made again.
+    #[serde(default, rename = "eTag")]
+    pub e_tag: Option<String>,
 }
 
 enum Kind {
     S3,
     Sqs,
     S3Test,
+    Batch,
     Http,
 }
 
@@ -184,6 +192,9 @@ fn event_kind(payload: &Value) -> Kind {
         Some("aws:s3") => Kind::S3,
         Some("aws:sqs") => Kind::Sqs,
         _ if payload.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") => Kind::S3Test,
+        _ if payload.get("invocationSchemaVersion").is_some() && payload.get("tasks").is_some() => {
+            Kind::Batch
+        }
         _ => Kind::Http,
     }
 }
@@ -262,19 +273,17 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
     if !event_name.starts_with("ObjectCreated:") {
         return skip(&format!("event {event_name} is not an upload"));
     }
-    // Ours when the object lies under the source store's root: the same location comparison
-    // the thumbnailer makes for its own outputs.
-    let root = format!("{}/", app.thumbnailer.source.url().trim_end_matches('/'));
-    let location = format!("s3://{bucket}/{full}");
-    let Some(relative) = location.strip_prefix(&root) else {
-        return skip(&format!("outside the source {root}"));
+    let key = match source_key(app, bucket, &full) {
+        Ok(key) => key,
+        Err(reason) => return skip(&reason),
     };
-    let key = match Key::new(relative) {
-        Ok(k) => k,
-        Err(e) => return skip(&e.to_string()),
-    };
-    if app.thumbnailer.check_source(&key).is_err() {
-        return skip("one of this function's own thumbnails");
+    if let Some(etag) = record.s3.object.e_tag.as_deref() {
+        // An HTTP upload made its thumbnails already; so did an earlier try of this event.
+        match app.thumbnailer.is_current(&key, etag).await {
+            Ok(true) => return skip("its thumbnails were made from this version already"),
+            Ok(false) => {}
+            Err(e) => warn!(key = %key, reason = %e, "cannot tell whether the thumbnails are current"),
+        }
     }
     let size = record.s3.object.size.unwrap_or(0);
     match app.thumbnailer.process(&key).await {
@@ -307,6 +316,22 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
             outcome.retry.push(full);
         }
     }
+}
+
+/// The key of `bucket`/`full` in the source store, or why the object is not one of ours:
+/// outside the source store's root (the same location comparison the thumbnailer makes for
+/// its own outputs), not a valid key, or one of the function's own thumbnails.
+fn source_key(app: &App, bucket: &str, full: &str) -> Result<Key, String> {
+    let root = format!("{}/", app.thumbnailer.source.url().trim_end_matches('/'));
+    let location = format!("s3://{bucket}/{full}");
+    let relative = location
+        .strip_prefix(&root)
+        .ok_or_else(|| format!("outside the source {root}"))?;
+    let key = Key::new(relative).map_err(|e| e.to_string())?;
+    if app.thumbnailer.check_source(&key).is_err() {
+        return Err("one of this function's own thumbnails".into());
+    }
+    Ok(key)
 }
 
 /// SQS messages carrying S3 events, directly or inside an SNS notification (S3 -> SNS -> SQS

@@ -18,6 +18,7 @@ use crate::error::ConfigError;
 /// | `--max-body-bytes` | `--max-input-bytes` | [`MAX_SYNC_BODY`] (what fits in Lambda's 6 MiB payload) |
 /// | `--jobs`, `--queue` | one per CPU, 64 | 1, 0 (one invocation is one request) |
 /// | `--request-timeout`, `--image-timeout` | 30 s | 25 s (under API Gateway's 29 s) |
+/// | `--redirect-originals-over` | none | [`MAX_SYNC_BODY`] |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Profile {
@@ -109,6 +110,12 @@ pub struct Config {
     #[arg(long, env = "THUMBNAIL_SIGNING_KEY", hide_env_values = true)]
     pub signing_key: Option<String>,
 
+    /// ARN (or name) of a Secrets Manager secret holding the credentials, read once at start:
+    /// JSON `{"api_keys": ["..."], "signing_key": "..."}`, added to any given directly. A
+    /// secret without a value yet means no credentials from it.
+    #[arg(long, env = "THUMBNAIL_CREDENTIALS_SECRET")]
+    pub credentials_secret: Option<String>,
+
     /// Let GET requests through without credentials.
     #[arg(long, env = "THUMBNAIL_PUBLIC_READS")]
     pub public_reads: bool,
@@ -187,7 +194,19 @@ pub struct Config {
     #[arg(long, default_value = "7d", value_parser = parse_duration, env = "THUMBNAIL_MAX_SIGNED_LIFETIME")]
     pub max_signed_lifetime: Duration,
 
-    /// Lifetime of the presigned upload URLs of `POST /uploads/{key}`.
+    /// Originals larger than this many bytes are answered with a 307 to a presigned URL of the
+    /// store (S3) instead of through the service [default: none; on Lambda what fits in its
+    /// 6 MiB response]. 0 turns it off.
+    #[arg(long, env = "THUMBNAIL_REDIRECT_ORIGINALS_OVER")]
+    pub redirect_originals_over: Option<u64>,
+
+    /// Origins a browser page may call the API from, comma-separated (`*` for any); none:
+    /// no cross-origin calls.
+    #[arg(long = "cors-origin", env = "THUMBNAIL_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Lifetime of the presigned URLs: uploads (`POST /uploads/{key}`) and the redirects of
+    /// large originals.
     #[arg(long, default_value = "15m", value_parser = parse_duration, env = "THUMBNAIL_PRESIGN_EXPIRY")]
     pub presign_expiry: Duration,
 

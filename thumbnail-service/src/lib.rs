@@ -16,6 +16,7 @@ mod args;
 mod config;
 mod duration;
 mod error;
+mod secrets;
 mod wire;
 
 pub use crate::args::{LimitArgs, StoreArgs};

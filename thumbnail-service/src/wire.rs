@@ -92,6 +92,17 @@ impl Config {
             large_upload_hint: lambda,
             max_body_in_flight: self.max_body_in_flight,
             max_original_reads: self.max_original_reads.max(1),
+            redirect_originals_over: match (self.redirect_originals_over, profile) {
+                (Some(0), _) | (None, Profile::Server) => None,
+                (Some(n), _) => Some(n),
+                (None, Profile::Lambda) => Some(MAX_SYNC_BODY),
+            },
+            cors_origins: self
+                .cors_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect(),
         }
     }
 
@@ -137,6 +148,7 @@ impl Service {
     /// # }).unwrap();
     /// ```
     pub async fn build(config: &Config, profile: Profile) -> Result<Service, ConfigError> {
+        let config = &config.with_secret().await?;
         let timeouts = config.storage.timeouts();
         let open_as = |setting: &'static str, url: String| async move {
             open(&url, &timeouts)

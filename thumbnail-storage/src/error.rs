@@ -68,7 +68,7 @@ impl Default for Timeouts {
 
 /// An error and its causes on one line: the SDK's and object_store's own messages alone say
 /// little ("dispatch failure", "generic error").
-pub(crate) fn source_chain(e: &dyn std::error::Error) -> String {
+pub fn source_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

@@ -26,6 +26,7 @@ mod key;
 mod objects;
 mod presets;
 mod s3;
+mod sdk;
 mod thumbnailer;
 mod url;
 
@@ -35,15 +36,16 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 
-pub use crate::error::{StoreError, Timeouts};
+pub use crate::error::{StoreError, Timeouts, source_chain};
 pub use crate::key::{Key, MAX_KEY_BYTES};
 pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};
 pub use crate::s3::{S3Config, S3Store};
+pub use crate::sdk::aws_sdk_config;
 pub use crate::thumbnailer::{
     DEFAULT_IMAGE_TIMEOUT, JobError, Report, SIZES, Thumbnailer, Work, Written, earliest, render,
 };
-pub use crate::url::open;
+pub use crate::url::{open, open_s3};
 
 /// What a store knows about one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +57,9 @@ pub struct ObjectMeta {
     pub cache_control: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<SystemTime>,
+    /// For a thumbnail: the ETag of the original it was made from (user metadata
+    /// [`SOURCE_ETAG`]), where the backend keeps metadata (S3, memory; not a local folder).
+    pub source_etag: Option<String>,
 }
 
 /// An object read whole.
@@ -86,6 +91,23 @@ impl fmt::Debug for ObjectStream {
 pub struct PutOptions {
     pub content_type: Option<String>,
     pub cache_control: Option<String>,
+    /// Stored as user metadata [`SOURCE_ETAG`] where the backend keeps metadata.
+    pub source_etag: Option<String>,
+}
+
+/// The user-metadata name (`x-amz-meta-source-etag` on S3) under which a thumbnail records
+/// the ETag of its original, so an event for an original already thumbnailed is skipped.
+pub const SOURCE_ETAG: &str = "source-etag";
+
+/// An ETag as one comparable string: without quotes or a weak marker (S3 events carry it
+/// bare, `HeadObject` quoted).
+///
+/// ```
+/// assert_eq!(thumbnail_storage::bare_etag("\"abc\""), "abc");
+/// assert_eq!(thumbnail_storage::bare_etag("W/\"abc\""), "abc");
+/// ```
+pub fn bare_etag(etag: &str) -> &str {
+    etag.trim().trim_start_matches("W/").trim_matches('"')
 }
 
 /// A URL that lets a plain HTTP client upload one object without credentials.
@@ -155,6 +177,16 @@ pub trait Store: Send + Sync + fmt::Debug {
         let _ = (key, content_type, expires_in);
         Err(StoreError::Unsupported {
             what: "presigned uploads",
+            store: self.url().to_string(),
+        })
+    }
+
+    /// A short-lived URL a plain HTTP client can read the object from without credentials,
+    /// where the backend has them (S3).
+    async fn presign_get(&self, key: &Key, expires_in: Duration) -> Result<String, StoreError> {
+        let _ = (key, expires_in);
+        Err(StoreError::Unsupported {
+            what: "presigned downloads",
             store: self.url().to_string(),
         })
     }

@@ -11,7 +11,8 @@ use object_store::{Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreEx
 
 use crate::error::source_chain;
 use crate::{
-    Key, Object, ObjectMeta, ObjectStream, PutOptions, Store, StoreError, mime_from_extension,
+    Key, Object, ObjectMeta, ObjectStream, PutOptions, SOURCE_ETAG, Store, StoreError,
+    mime_from_extension,
 };
 
 /// A store backed by any `object_store` implementation.
@@ -147,6 +148,7 @@ impl ObjectStoreBackend {
         ObjectMeta {
             content_type: attr(Attribute::ContentType),
             cache_control: attr(Attribute::CacheControl),
+            source_etag: attr(Attribute::Metadata(SOURCE_ETAG.into())),
             key,
             size: m.size,
             etag: m.e_tag.clone(),
@@ -273,6 +275,9 @@ impl Store for ObjectStoreBackend {
             if let Some(cc) = &options.cache_control {
                 attributes.insert(Attribute::CacheControl, cc.clone().into());
             }
+            if let Some(etag) = &options.source_etag {
+                attributes.insert(Attribute::Metadata(SOURCE_ETAG.into()), etag.clone().into());
+            }
         }
         let size = body.len() as u64;
         let content_type = if self.keeps_attributes {
@@ -300,6 +305,7 @@ impl Store for ObjectStoreBackend {
             },
             etag: out.e_tag,
             last_modified: Some(SystemTime::now()),
+            source_etag: options.source_etag.clone().filter(|_| self.keeps_attributes),
         })
     }
 

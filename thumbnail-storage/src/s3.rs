@@ -3,20 +3,17 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use bytes::{Bytes, BytesMut};
 
 use crate::error::source_chain;
 use crate::{
-    Key, Object, ObjectMeta, ObjectStream, PresignedPut, PutOptions, Store, StoreError, Timeouts,
+    Key, Object, ObjectMeta, ObjectStream, PresignedPut, PutOptions, SOURCE_ETAG, Store, StoreError,
+    Timeouts,
 };
 use futures::StreamExt;
 
@@ -50,28 +47,12 @@ pub struct S3Store {
 
 impl S3Store {
     pub async fn new(config: S3Config) -> Result<Self, StoreError> {
-        let t = config.timeouts;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(http)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(t.connect)
-                    .operation_timeout(t.operation)
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(t.attempts.max(1)));
-        if let Some(region) = &config.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(endpoint) = &config.endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        // Otherwise the loader's own chain (env, profile, instance metadata) finds the region,
-        // with the HTTP client given above.
-        let sdk = loader.load().await;
+        let sdk = crate::sdk::aws_sdk_config(
+            &config.timeouts,
+            config.region.as_deref(),
+            config.endpoint.as_deref(),
+        )
+        .await;
         let mut s3 = aws_sdk_s3::config::Builder::from(&sdk).force_path_style(config.path_style);
         if sdk.region().is_none() {
             // S3-compatible servers take any region; AWS answers with a redirect hint.
@@ -109,6 +90,11 @@ impl S3Store {
 
     pub fn bucket(&self) -> &str {
         &self.bucket
+    }
+
+    /// The folder inside the bucket keys are relative to (`""` for the root).
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 
     fn full(&self, key: &Key) -> String {
@@ -185,6 +171,10 @@ impl S3Store {
     }
 }
 
+fn source_etag(metadata: Option<&std::collections::HashMap<String, String>>) -> Option<String> {
+    metadata.and_then(|m| m.get(SOURCE_ETAG)).cloned()
+}
+
 fn to_system_time(t: Option<&aws_sdk_s3::primitives::DateTime>) -> Option<SystemTime> {
     t.and_then(|d| SystemTime::try_from(*d).ok())
 }
@@ -223,6 +213,7 @@ impl Store for S3Store {
             cache_control: out.cache_control().map(str::to_string),
             etag: out.e_tag().map(str::to_string),
             last_modified: to_system_time(out.last_modified()),
+            source_etag: source_etag(out.metadata()),
         };
         let mut body = out.body;
         let mut buf = BytesMut::with_capacity(declared.unwrap_or(0).min(max_bytes) as usize);
@@ -282,6 +273,7 @@ impl Store for S3Store {
             cache_control: out.cache_control().map(str::to_string),
             etag: out.e_tag().map(str::to_string),
             last_modified: to_system_time(out.last_modified()),
+            source_etag: source_etag(out.metadata()),
         };
         let (url, name) = (self.url.clone(), key.to_string());
         let body = futures::stream::unfold(Some(out.body), move |body| {
@@ -323,6 +315,12 @@ impl Store for S3Store {
             .key(self.full(key))
             .set_content_type(options.content_type.clone())
             .set_cache_control(options.cache_control.clone())
+            .set_metadata(
+                options
+                    .source_etag
+                    .as_ref()
+                    .map(|e| [(SOURCE_ETAG.to_string(), e.clone())].into()),
+            )
             .body(ByteStream::from(body))
             .send()
             .await
@@ -334,6 +332,7 @@ impl Store for S3Store {
             cache_control: options.cache_control.clone(),
             etag: out.e_tag().map(str::to_string),
             last_modified: Some(SystemTime::now()),
+            source_etag: options.source_etag.clone(),
         })
     }
 
@@ -356,6 +355,7 @@ impl Store for S3Store {
             cache_control: out.cache_control().map(str::to_string),
             etag: out.e_tag().map(str::to_string),
             last_modified: to_system_time(out.last_modified()),
+            source_etag: source_etag(out.metadata()),
         })
     }
 
@@ -403,6 +403,7 @@ impl Store for S3Store {
                     cache_control: None,
                     etag: obj.e_tag().map(str::to_string),
                     last_modified: to_system_time(obj.last_modified()),
+                    source_etag: None,
                 });
             }
         }
@@ -438,6 +439,22 @@ impl Store for S3Store {
                 .collect(),
             expires_in,
         })
+    }
+
+    async fn presign_get(&self, key: &Key, expires_in: Duration) -> Result<String, StoreError> {
+        let config = PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Other {
+            store: self.url.clone(),
+            message: e.to_string(),
+        })?;
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full(key))
+            .presigned(config)
+            .await
+            .map_err(|e| self.err(key.as_str(), e))?;
+        Ok(req.uri().to_string())
     }
 
     async fn check(&self) -> Result<(), StoreError> {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use thumbnail_core::{Limits, Processed, ThumbnailSpec};
 
-use crate::{Key, Preset, PutOptions, Store, StoreError};
+use crate::{Key, Preset, PutOptions, Store, StoreError, bare_etag};
 
 /// Reads originals from one store and writes their thumbnails to another (or the same one,
 /// under a prefix).
@@ -288,7 +288,7 @@ impl Thumbnailer {
         let original = self.source.get(source, self.limits.max_input_bytes).await?;
         let read_ms = ms(start);
         let mut report = self
-            .process_bytes_with(source, original.bytes, work)
+            .render_and_write(source, original.bytes, work, None, original.meta.etag)
             .await?;
         report.read_ms = read_ms;
         Ok(report)
@@ -307,7 +307,29 @@ impl Thumbnailer {
         bytes: Bytes,
         work: Work,
     ) -> Result<Report, JobError> {
-        self.render_and_write(source, bytes, work, false, &[]).await
+        self.render_and_write(source, bytes, work, None, None).await
+    }
+
+    /// Whether every preset's thumbnail of `source` was made from the original whose ETag is
+    /// `etag` (recorded in the thumbnail's metadata): then an event for that original (the S3
+    /// event of an HTTP upload, a retried event) has nothing to do. False where the store
+    /// keeps no metadata.
+    pub async fn is_current(&self, source: &Key, etag: &str) -> Result<bool, JobError> {
+        let etag = bare_etag(etag);
+        if etag.is_empty() {
+            return Ok(false);
+        }
+        for preset in &self.presets {
+            let meta = match self.dest.head(&self.output_key(source, preset)?).await {
+                Ok(meta) => meta,
+                Err(StoreError::NotFound { .. }) => return Ok(false),
+                Err(e) => return Err(e.into()),
+            };
+            if meta.source_etag.as_deref().map(bare_etag) != Some(etag) {
+                return Ok(false);
+            }
+        }
+        Ok(!self.presets.is_empty())
     }
 
     /// Stores a new original and its thumbnails: every preset's, and one for each of `sizes`
@@ -322,7 +344,7 @@ impl Thumbnailer {
         work: Work,
         sizes: &[ThumbnailSpec],
     ) -> Result<Report, JobError> {
-        self.render_and_write(source, bytes, work, true, sizes)
+        self.render_and_write(source, bytes, work, Some(sizes), None)
             .await
     }
 
@@ -348,9 +370,10 @@ impl Thumbnailer {
         source: &Key,
         bytes: Bytes,
         work: Work,
-        store_original: bool,
-        sizes: &[ThumbnailSpec],
+        store_original_with: Option<&[ThumbnailSpec]>,
+        mut source_etag: Option<String>,
     ) -> Result<Report, JobError> {
+        let sizes = store_original_with.unwrap_or_default();
         self.check_source(source)?;
         let start = Instant::now();
         let mut specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
@@ -365,12 +388,12 @@ impl Thumbnailer {
         .await?;
         let render_ms = ms(start);
         let size = bytes.len();
-        if store_original {
+        if store_original_with.is_some() {
             let options = PutOptions {
                 content_type: Some(rendered.info.format.mime().to_string()),
-                cache_control: None,
+                ..PutOptions::default()
             };
-            self.source.put(source, bytes, &options).await?;
+            source_etag = self.source.put(source, bytes, &options).await?.etag;
         }
         let start = Instant::now();
         let mut targets = Vec::new();
@@ -380,10 +403,11 @@ impl Thumbnailer {
         for spec in sizes {
             targets.push((spec.canonical(), self.sized_key(source, spec)?));
         }
-        let written = self.write(targets, rendered).await?;
+        let source_etag = source_etag.map(|e| bare_etag(&e).to_string());
+        let written = self.write(targets, rendered, source_etag).await?;
         // Only a new original makes the old sizes stale: a thumbnail made later from the same
         // original (a first GET, the S3 event of an HTTP upload) must not remove them.
-        if store_original {
+        if store_original_with.is_some() {
             self.prune_sizes(source, &written).await?;
         }
         Ok(Report {
@@ -401,16 +425,20 @@ impl Thumbnailer {
         &self,
         targets: Vec<(String, Key)>,
         rendered: Processed,
+        source_etag: Option<String>,
     ) -> Result<Vec<Written>, JobError> {
         let writes =
             targets
                 .into_iter()
                 .zip(rendered.thumbnails)
-                .map(|((name, key), thumb)| async move {
+                .map(|((name, key), thumb)| {
+                    let source_etag = source_etag.clone();
+                    async move {
                     let bytes = Bytes::from(thumb.bytes);
                     let options = PutOptions {
                         content_type: Some(thumb.format.mime().to_string()),
                         cache_control: Some(self.cache_control.clone()),
+                        source_etag,
                     };
                     let meta = self.dest.put(&key, bytes.clone(), &options).await?;
                     Ok::<_, StoreError>(Written {
@@ -422,7 +450,7 @@ impl Thumbnailer {
                         content_type: thumb.format.mime(),
                         etag: meta.etag,
                     })
-                });
+                }});
         Ok(futures::future::try_join_all(writes).await?)
     }
 

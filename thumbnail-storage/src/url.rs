@@ -5,6 +5,47 @@ use std::sync::Arc;
 
 use crate::{ObjectStoreBackend, S3Config, S3Store, Store, StoreError, Timeouts};
 
+/// Opens an `s3://bucket/prefix[?region=..&endpoint=..&path-style=..]` URL as an [`S3Store`],
+/// for what needs the bucket itself (a Batch Operations manifest, say).
+pub async fn open_s3(url: &str, timeouts: &Timeouts) -> Result<S3Store, StoreError> {
+    let bad = |reason: &str| StoreError::InvalidUrl {
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| bad("not an s3:// URL"))?;
+    let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+    if bucket.is_empty() {
+        return Err(bad("no bucket: s3://bucket/prefix"));
+    }
+    let mut config = S3Config {
+        bucket: bucket.to_string(),
+        prefix: prefix.trim_matches('/').to_string(),
+        path_style: env_flag("THUMBNAIL_S3_PATH_STYLE"),
+        timeouts: *timeouts,
+        ..S3Config::default()
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
+        let v = percent_decode(v);
+        match k {
+            "region" => config.region = Some(v),
+            "endpoint" => config.endpoint = Some(v),
+            "path-style" | "path_style" => {
+                config.path_style = matches!(v.as_str(), "true" | "1" | "yes")
+            }
+            other => {
+                return Err(bad(&format!(
+                    "unknown option {other:?} (region, endpoint, path-style)"
+                )));
+            }
+        }
+    }
+    S3Store::new(config).await
+}
+
 /// Opens the store a URL names:
 ///
 /// - `s3://bucket/prefix`, with optional `?region=...&endpoint=http://host:port&path-style=true`
@@ -38,37 +79,7 @@ pub async fn open(url: &str, timeouts: &Timeouts) -> Result<Arc<dyn Store>, Stor
             Ok(Arc::new(ObjectStoreBackend::local(&path)?))
         }
         "memory" => Ok(Arc::new(ObjectStoreBackend::memory())),
-        "s3" => {
-            let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
-            let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
-            if bucket.is_empty() {
-                return Err(bad("no bucket: s3://bucket/prefix"));
-            }
-            let mut config = S3Config {
-                bucket: bucket.to_string(),
-                prefix: prefix.trim_matches('/').to_string(),
-                path_style: env_flag("THUMBNAIL_S3_PATH_STYLE"),
-                timeouts: *timeouts,
-                ..S3Config::default()
-            };
-            for pair in query.split('&').filter(|p| !p.is_empty()) {
-                let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
-                let v = percent_decode(v);
-                match k {
-                    "region" => config.region = Some(v),
-                    "endpoint" => config.endpoint = Some(v),
-                    "path-style" | "path_style" => {
-                        config.path_style = matches!(v.as_str(), "true" | "1" | "yes")
-                    }
-                    other => {
-                        return Err(bad(&format!(
-                            "unknown option {other:?} (region, endpoint, path-style)"
-                        )));
-                    }
-                }
-            }
-            Ok(Arc::new(S3Store::new(config).await?))
-        }
+        "s3" => Ok(Arc::new(open_s3(url, timeouts).await?)),
         "gs" | "az" => Err(bad(&format!(
             "{scheme}:// is not supported: use s3:// (any S3-compatible service), file://, \
              memory:// or a path"

@@ -17,6 +17,7 @@ fn opts(ct: &str) -> PutOptions {
     PutOptions {
         content_type: Some(ct.into()),
         cache_control: Some("public, max-age=60".into()),
+        ..PutOptions::default()
     }
 }
 

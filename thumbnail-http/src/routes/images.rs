@@ -103,6 +103,11 @@ pub(crate) async fn get_image(
         }
         None => None,
     };
+    if let Some(limit) = s.0.config.redirect_originals_over
+        && let Some(resp) = redirect_large(&s, &key, limit).await?
+    {
+        return Ok(resp);
+    }
     let ranged = range.is_some();
     let obj = s.0.originals.stream(&key, range).await.map_err(fail)?;
     let tag = obj.meta.etag.as_deref().map(quoted);
@@ -140,6 +145,30 @@ pub(crate) async fn get_image(
         put_header(h, header::CONTENT_TYPE, ct);
     }
     Ok(resp)
+}
+
+/// A 307 to a presigned URL of the store when the original is over `limit` bytes (and the
+/// store can presign): the client reads it from the store, not through us.
+async fn redirect_large(
+    s: &AppState,
+    key: &thumbnail_storage::Key,
+    limit: u64,
+) -> Result<Option<Response>, ApiError> {
+    let size = s.0.originals.head(key).await.map_err(fail)?.size;
+    if size <= limit {
+        return Ok(None);
+    }
+    let url = match s.0.originals.presign_get(key, s.0.config.presign_expiry).await {
+        Ok(url) => url,
+        Err(thumbnail_storage::StoreError::Unsupported { .. }) => return Ok(None),
+        Err(e) => return Err(fail(e)),
+    };
+    let mut resp = StatusCode::TEMPORARY_REDIRECT.into_response();
+    let h = resp.headers_mut();
+    put_header(h, header::LOCATION, &url);
+    // The URL expires: nobody may keep this answer.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(Some(resp))
 }
 
 /// A store's ETag as an HTTP entity tag (S3's come quoted; local ones do not).
