@@ -39,6 +39,8 @@ else
     export THUMBNAIL_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
 fi
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+# moto serves Secrets Manager on the same port (the credentials-secret tests).
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="$THUMBNAIL_TEST_S3_ENDPOINT"
 # Never reach for the real instance metadata service from tests.
 export AWS_EC2_METADATA_DISABLED=true
 

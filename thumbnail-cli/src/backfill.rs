@@ -60,7 +60,12 @@ async fn backfill(args: &BackfillArgs) -> Result<ExitCode, String> {
         .split(':')
         .nth(4)
         .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(|| format!("--function-arn {:?} is not a Lambda function ARN", args.function_arn))?;
+        .ok_or_else(|| {
+            format!(
+                "--function-arn {:?} is not a Lambda function ARN",
+                args.function_arn
+            )
+        })?;
     let timeouts = args.storage.timeouts();
     let source = open_s3(&args.source, &timeouts)
         .await
@@ -74,7 +79,10 @@ async fn backfill(args: &BackfillArgs) -> Result<ExitCode, String> {
         .map_err(|e| format!("--manifest {}: {e}", args.manifest))?;
     let manifest_key = target.prefix().to_string();
     if manifest_key.is_empty() {
-        return Err(format!("--manifest {}: name an object, s3://bucket/key.csv", args.manifest));
+        return Err(format!(
+            "--manifest {}: name an object, s3://bucket/key.csv",
+            args.manifest
+        ));
     }
     let put = target
         .client()
@@ -85,13 +93,29 @@ async fn backfill(args: &BackfillArgs) -> Result<ExitCode, String> {
         .body(ByteStream::from(csv))
         .send()
         .await
-        .map_err(|e| format!("writing {}: {}", args.manifest, thumbnail_storage::source_chain(&e)))?;
-    let etag = put.e_tag().unwrap_or_default().trim_matches('"').to_string();
+        .map_err(|e| {
+            format!(
+                "writing {}: {}",
+                args.manifest,
+                thumbnail_storage::source_chain(&e)
+            )
+        })?;
+    let etag = put
+        .e_tag()
+        .unwrap_or_default()
+        .trim_matches('"')
+        .to_string();
     let report = open_s3(&args.report, &timeouts)
         .await
         .map_err(|e| format!("--report {}: {e}", args.report))?;
-    eprintln!("wrote {count} tasks to s3://{}/{manifest_key}", target.bucket());
-    println!("{}", create_job(args, account, &target, &manifest_key, &etag, &report));
+    eprintln!(
+        "wrote {count} tasks to s3://{}/{manifest_key}",
+        target.bucket()
+    );
+    println!(
+        "{}",
+        create_job(args, account, &target, &manifest_key, &etag, &report)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -113,7 +137,11 @@ async fn manifest(source: &S3Store) -> Result<(Vec<u8>, usize), String> {
     let (mut csv, mut count) = (Vec::new(), 0usize);
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| {
-            format!("listing {}: {}", source.bucket(), thumbnail_storage::source_chain(&e))
+            format!(
+                "listing {}: {}",
+                source.bucket(),
+                thumbnail_storage::source_chain(&e)
+            )
         })?;
         for key in page.contents().iter().filter_map(|o| o.key()) {
             if key.ends_with('/') {

@@ -24,9 +24,11 @@ pub(crate) async fn cors(State(s): State<AppState>, req: Request, next: Next) ->
     let Some(origin) = origin.filter(|_| !allowed.is_empty()) else {
         return next.run(req).await;
     };
-    let ok = origin
-        .to_str()
-        .is_ok_and(|o| allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(o)));
+    let ok = origin.to_str().is_ok_and(|o| {
+        allowed
+            .iter()
+            .any(|a| a == "*" || a.eq_ignore_ascii_case(o))
+    });
     let preflight = req.method() == Method::OPTIONS
         && req
             .headers()

@@ -282,7 +282,9 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
         match app.thumbnailer.is_current(&key, etag).await {
             Ok(true) => return skip("its thumbnails were made from this version already"),
             Ok(false) => {}
-            Err(e) => warn!(key = %key, reason = %e, "cannot tell whether the thumbnails are current"),
+            Err(e) => {
+                warn!(key = %key, reason = %e, "cannot tell whether the thumbnails are current")
+            }
         }
     }
     let size = record.s3.object.size.unwrap_or(0);

@@ -7,7 +7,7 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use bytes::Bytes;
-use common::{bucket, dims, photo, s3_event, sqs_event, template};
+use common::{bucket, dims, photo, s3_event, shared_event, sqs_event, template};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use thumbnail_lambda::{App, Config, LambdaError, handle};
@@ -422,18 +422,6 @@ async fn http_is_off_without_credentials() {
             .contains("THUMBNAIL_API_KEYS")
     );
     assert!(keys(&store).await.is_empty());
-}
-
-/// One of AWS's own sample events from `../shared/events`, as shipped.
-fn shared_event(name: &str) -> Value {
-    let path = thumbnail_testkit::corpus()
-        .parent()
-        .expect("the corpus has a parent folder")
-        .join("events")
-        .join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (check out ../shared)", path.display()));
-    serde_json::from_str(&text).unwrap()
 }
 
 /// Sets a header in both header maps of a REST (v1) event, as API Gateway fills both.

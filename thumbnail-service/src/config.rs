@@ -202,7 +202,11 @@ pub struct Config {
 
     /// Origins a browser page may call the API from, comma-separated (`*` for any); none:
     /// no cross-origin calls.
-    #[arg(long = "cors-origin", env = "THUMBNAIL_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "THUMBNAIL_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
 
     /// Lifetime of the presigned URLs: uploads (`POST /uploads/{key}`) and the redirects of

@@ -48,9 +48,7 @@ impl Config {
         match found.api_keys {
             Keys::None => {}
             Keys::List(keys) => config.api_keys.extend(keys),
-            Keys::Joined(keys) => config
-                .api_keys
-                .extend(keys.split(',').map(str::to_string)),
+            Keys::Joined(keys) => config.api_keys.extend(keys.split(',').map(str::to_string)),
         }
         if let Some(key) = found.signing_key {
             if config.signing_key.is_some() {
@@ -73,7 +71,9 @@ async fn fetch(id: &str, timeouts: &Timeouts) -> Result<Option<Credentials>, Con
         Ok(out) => out,
         Err(SdkError::ServiceError(e))
             if e.err().code() == Some("ResourceNotFoundException")
-                && e.err().message().is_some_and(|m| m.contains("secret value")) =>
+                && e.err()
+                    .message()
+                    .is_some_and(|m| m.contains("secret value")) =>
         {
             return Ok(None);
         }
@@ -90,7 +90,10 @@ async fn fetch(id: &str, timeouts: &Timeouts) -> Result<Option<Credentials>, Con
         }
     };
     let text = out.secret_string().ok_or_else(|| {
-        ConfigError::invalid(SETTING, format!("{id}: the secret is binary, not JSON text"))
+        ConfigError::invalid(
+            SETTING,
+            format!("{id}: the secret is binary, not JSON text"),
+        )
     })?;
     // serde's message names the field, never the values.
     let credentials = serde_json::from_str(text).map_err(|e| {

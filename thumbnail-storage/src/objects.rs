@@ -305,7 +305,10 @@ impl Store for ObjectStoreBackend {
             },
             etag: out.e_tag,
             last_modified: Some(SystemTime::now()),
-            source_etag: options.source_etag.clone().filter(|_| self.keeps_attributes),
+            source_etag: options
+                .source_etag
+                .clone()
+                .filter(|_| self.keeps_attributes),
         })
     }
 

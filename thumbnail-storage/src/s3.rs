@@ -12,8 +12,8 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::source_chain;
 use crate::{
-    Key, Object, ObjectMeta, ObjectStream, PresignedPut, PutOptions, SOURCE_ETAG, Store, StoreError,
-    Timeouts,
+    Key, Object, ObjectMeta, ObjectStream, PresignedPut, PutOptions, SOURCE_ETAG, Store,
+    StoreError, Timeouts,
 };
 use futures::StreamExt;
 

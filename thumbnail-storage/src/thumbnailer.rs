@@ -427,13 +427,12 @@ impl Thumbnailer {
         rendered: Processed,
         source_etag: Option<String>,
     ) -> Result<Vec<Written>, JobError> {
-        let writes =
-            targets
-                .into_iter()
-                .zip(rendered.thumbnails)
-                .map(|((name, key), thumb)| {
-                    let source_etag = source_etag.clone();
-                    async move {
+        let writes = targets
+            .into_iter()
+            .zip(rendered.thumbnails)
+            .map(|((name, key), thumb)| {
+                let source_etag = source_etag.clone();
+                async move {
                     let bytes = Bytes::from(thumb.bytes);
                     let options = PutOptions {
                         content_type: Some(thumb.format.mime().to_string()),
@@ -450,7 +449,8 @@ impl Thumbnailer {
                         content_type: thumb.format.mime(),
                         etag: meta.etag,
                     })
-                }});
+                }
+            });
         Ok(futures::future::try_join_all(writes).await?)
     }
 

@@ -158,7 +158,12 @@ async fn redirect_large(
     if size <= limit {
         return Ok(None);
     }
-    let url = match s.0.originals.presign_get(key, s.0.config.presign_expiry).await {
+    let url = match s
+        .0
+        .originals
+        .presign_get(key, s.0.config.presign_expiry)
+        .await
+    {
         Ok(url) => url,
         Err(thumbnail_storage::StoreError::Unsupported { .. }) => return Ok(None),
         Err(e) => return Err(fail(e)),
@@ -167,7 +172,10 @@ async fn redirect_large(
     let h = resp.headers_mut();
     put_header(h, header::LOCATION, &url);
     // The URL expires: nobody may keep this answer.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(Some(resp))
 }
 

@@ -69,3 +69,15 @@ pub fn dims(bytes: &[u8]) -> (u32, u32) {
     let i = thumbnail_core::probe(bytes).expect("a decodable image");
     (i.width, i.height)
 }
+
+/// One of AWS's own sample events from `../shared/events`, as shipped.
+pub fn shared_event(name: &str) -> Value {
+    let path = thumbnail_testkit::corpus()
+        .parent()
+        .expect("the corpus has a parent folder")
+        .join("events")
+        .join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (check out ../shared)", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
