@@ -77,3 +77,26 @@ resource "aws_lambda_function_url" "this" {
   function_name      = aws_lambda_function.this.function_name
   authorization_type = "NONE"
 }
+
+# Function URLs created since October 2025 also need lambda:InvokeFunction, limited to calls
+# through the URL (condition lambda:InvokedViaFunctionUrl). The AWS provider declares it from
+# 6.29 (aws_lambda_permission.invoked_via_function_url); this module supports 5.100 and later,
+# so the statement is added with the AWS CLI, idempotently, whenever the URL is (re)created.
+resource "terraform_data" "function_url_invoke" {
+  count            = var.http_frontend == "function_url" ? 1 : 0
+  triggers_replace = [aws_lambda_function_url.this[0].function_arn, aws_lambda_function_url.this[0].url_id]
+
+  provisioner "local-exec" {
+    interpreter = ["/bin/sh", "-c"]
+    command     = <<-EOT
+      aws lambda get-policy --region "$REGION" --function-name "$FUNCTION" --query Policy --output text 2>/dev/null | grep -q FunctionURLInvokeAllowPublicAccess && exit 0
+      aws lambda add-permission --region "$REGION" --function-name "$FUNCTION" \
+        --statement-id FunctionURLInvokeAllowPublicAccess --action lambda:InvokeFunction \
+        --principal '*' --invoked-via-function-url
+    EOT
+    environment = {
+      REGION   = local.region
+      FUNCTION = aws_lambda_function.this.function_name
+    }
+  }
+}

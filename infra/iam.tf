@@ -1,7 +1,16 @@
-# Least privilege: read and write the originals prefix (the HTTP API stores uploads and
-# presigns PUTs there), read and write the thumbnails prefix, list only those prefixes (so a
-# missing object is a 404, not a 403), use the one KMS key, write its own log group, send to
-# its own dead-letter queue.
+# Least privilege, by the calls the function makes:
+#   GetObject/HeadObject/presigned GET of originals  -> s3:GetObject   on originals_prefix/*
+#   PutObject/presigned PUT of originals (HTTP API)  -> s3:PutObject   on originals_prefix/*
+#   Get/Head/Put of thumbnails                       -> s3:GetObject, s3:PutObject on thumbnails_prefix/*
+#   DeleteObject of stale client sizes (_sizes/)     -> s3:DeleteObject on thumbnails_prefix/*
+#   ListObjectsV2 of one original's sizes            -> s3:ListBucket
+#   HeadBucket (/readyz), and S3 answering 404 rather than 403 for a missing key (a thumbnail
+#   made on first request)                           -> s3:ListBucket, with no prefix in the request:
+#   a prefix condition would refuse both, so ListBucket is granted on the buckets themselves
+#   (it reveals key names and sizes, not contents).
+#   GetSecretValue of the credentials secret         -> secretsmanager:GetSecretValue on that secret
+#   Receive/Delete from the upload queue             -> sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes
+# plus the one KMS key, its own log group, its own dead-letter queue, and X-Ray.
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -34,17 +43,25 @@ data "aws_iam_policy_document" "function" {
   }
   statement {
     sid       = "WriteThumbnails"
-    actions   = ["s3:GetObject", "s3:PutObject"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     resources = ["${local.thumbnails_arn}/${var.thumbnails_prefix}/*"]
   }
   statement {
-    sid       = "ListOwnPrefixes"
+    sid       = "ListTheBuckets"
     actions   = ["s3:ListBucket"]
     resources = distinct([local.originals_arn, local.thumbnails_arn])
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["", "${var.originals_prefix}/*", "${var.thumbnails_prefix}/*"]
+  }
+  statement {
+    sid       = "ReadCredentials"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.credentials_secret_arn]
+  }
+  dynamic "statement" {
+    for_each = local.queued ? [1] : []
+    content {
+      sid       = "WorkTheUploadQueue"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.uploads[0].arn]
     }
   }
   statement {

@@ -5,8 +5,8 @@ resource "aws_cloudwatch_log_group" "function" {
   tags              = var.tags
 }
 
-# Upload events whose retries are exhausted (storage down for longer than Lambda retries) land
-# here instead of vanishing.
+# Upload events whose retries are exhausted (storage down for longer than the retries last, a
+# configuration error) land here instead of vanishing; the dead-letters alarm says so.
 resource "aws_sqs_queue" "dead_letters" {
   name                      = "${var.name}-dead-letters"
   message_retention_seconds = 1209600
@@ -32,16 +32,16 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = {
-      THUMBNAIL_STORE           = "s3://${local.originals_bucket}/${var.originals_prefix}"
-      THUMBNAIL_THUMBS          = "s3://${local.thumbnails_bucket}/${var.thumbnails_prefix}"
-      THUMBNAIL_PRESETS         = var.presets
-      THUMBNAIL_MAX_PIXELS      = tostring(var.max_pixels)
-      THUMBNAIL_MAX_INPUT_BYTES = tostring(var.max_input_bytes)
-      THUMBNAIL_REQUEST_TIMEOUT = "${max(1, var.timeout_seconds - 2)}s"
-      THUMBNAIL_API_KEYS        = join(",", var.api_keys)
-      THUMBNAIL_SIGNING_KEY     = var.signing_key
-      THUMBNAIL_PUBLIC_READS    = tostring(var.public_reads)
-      RUST_LOG                  = "info"
+      THUMBNAIL_STORE              = "s3://${local.originals_bucket}/${var.originals_prefix}"
+      THUMBNAIL_THUMBS             = "s3://${local.thumbnails_bucket}/${var.thumbnails_prefix}"
+      THUMBNAIL_PRESETS            = var.presets
+      THUMBNAIL_MAX_PIXELS         = tostring(var.max_pixels)
+      THUMBNAIL_MAX_INPUT_BYTES    = tostring(var.max_input_bytes)
+      THUMBNAIL_REQUEST_TIMEOUT    = "${max(1, var.timeout_seconds - 2)}s"
+      THUMBNAIL_CREDENTIALS_SECRET = local.credentials_secret_arn
+      THUMBNAIL_PUBLIC_READS       = tostring(var.public_reads)
+      THUMBNAIL_CORS_ORIGINS       = join(",", var.cors_origins)
+      RUST_LOG                     = "info"
     }
   }
 
@@ -62,9 +62,11 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.function, aws_cloudwatch_log_group.function]
 }
 
-# S3 invokes asynchronously: two retries, then the dead-letter queue.
+# S3 invokes asynchronously (trigger = "direct"): two retries, then the dead-letter queue.
 resource "aws_lambda_function_event_invoke_config" "this" {
-  function_name                = aws_lambda_function.this.function_name
+  count         = local.queued ? 0 : 1
+  function_name = aws_lambda_function.this.function_name
+
   maximum_retry_attempts       = 2
   maximum_event_age_in_seconds = 3600
 }

@@ -11,12 +11,17 @@ locals {
   region    = data.aws_region.current.name
   partition = data.aws_partition.current.partition
 
-  bucket_names = var.single_bucket ? {
-    originals = "${var.name}-${local.account}-${local.region}"
-    } : {
-    originals  = "${var.name}-originals-${local.account}-${local.region}"
-    thumbnails = "${var.name}-thumbnails-${local.account}-${local.region}"
-  }
+  bucket_names = merge(
+    var.single_bucket ? {
+      originals = "${var.name}-${local.account}-${local.region}"
+      } : {
+      originals  = "${var.name}-originals-${local.account}-${local.region}"
+      thumbnails = "${var.name}-thumbnails-${local.account}-${local.region}"
+    },
+    # Batch Operations manifests and completion reports: never under the originals' prefix,
+    # where they would trigger the function.
+    var.backfill ? { reports = "${var.name}-reports-${local.account}-${local.region}" } : {},
+  )
   originals_bucket  = aws_s3_bucket.this["originals"].id
   thumbnails_bucket = var.single_bucket ? aws_s3_bucket.this["originals"].id : aws_s3_bucket.this["thumbnails"].id
   originals_arn     = aws_s3_bucket.this["originals"].arn
@@ -24,6 +29,7 @@ locals {
 
   function_name = var.name
   http_enabled  = var.http_frontend != "none"
+  queued        = var.trigger == "queue"
 }
 
 check "prefixes_differ" {
@@ -72,6 +78,21 @@ data "aws_iam_policy_document" "kms" {
       test     = "ArnLike"
       variable = "kms:EncryptionContext:aws:logs:arn"
       values   = ["arn:${local.partition}:logs:${local.region}:${local.account}:log-group:*"]
+    }
+  }
+  # S3 encrypts the upload events it sends to the (encrypted) upload queue.
+  statement {
+    sid       = "S3SendsUploadEvents"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
     }
   }
 }
@@ -175,13 +196,24 @@ resource "aws_s3_bucket_policy" "this" {
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
-# Uploads under originals_prefix (optionally only some file endings) invoke the function. The
-# thumbnails live under another prefix, so they never do; the function also skips its own outputs.
+# Uploads under originals_prefix (optionally only some file endings) reach the function,
+# through the upload queue (trigger = "queue") or directly. The thumbnails live under another
+# prefix, so they never do; the function also skips its own outputs.
 resource "aws_s3_bucket_notification" "uploads" {
   bucket = local.originals_bucket
 
+  dynamic "queue" {
+    for_each = local.queued ? (length(var.trigger_suffixes) > 0 ? var.trigger_suffixes : [""]) : []
+    content {
+      queue_arn     = aws_sqs_queue.uploads[0].arn
+      events        = ["s3:ObjectCreated:*"]
+      filter_prefix = "${var.originals_prefix}/"
+      filter_suffix = queue.value == "" ? null : queue.value
+    }
+  }
+
   dynamic "lambda_function" {
-    for_each = length(var.trigger_suffixes) > 0 ? var.trigger_suffixes : [""]
+    for_each = local.queued ? [] : (length(var.trigger_suffixes) > 0 ? var.trigger_suffixes : [""])
     content {
       lambda_function_arn = aws_lambda_function.this.arn
       events              = ["s3:ObjectCreated:*"]
@@ -190,14 +222,29 @@ resource "aws_s3_bucket_notification" "uploads" {
     }
   }
 
-  depends_on = [aws_lambda_permission.s3]
+  depends_on = [aws_lambda_permission.s3, aws_sqs_queue_policy.uploads]
 }
 
 resource "aws_lambda_permission" "s3" {
+  count          = local.queued ? 0 : 1
   statement_id   = "AllowOriginalsBucket"
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this.function_name
   principal      = "s3.amazonaws.com"
   source_arn     = local.originals_arn
   source_account = local.account
+}
+
+# A browser uploads to a presigned URL straight into the originals bucket: it needs CORS.
+resource "aws_s3_bucket_cors_configuration" "originals" {
+  count  = length(var.cors_origins) > 0 ? 1 : 0
+  bucket = local.originals_bucket
+
+  cors_rule {
+    allowed_origins = var.cors_origins
+    allowed_methods = ["PUT", "GET", "HEAD"]
+    allowed_headers = ["content-type", "content-length", "content-md5"]
+    expose_headers  = ["ETag"]
+    max_age_seconds = 600
+  }
 }

@@ -36,3 +36,28 @@ output "dead_letter_queue_url" {
   description = "Upload events that failed after every retry."
   value       = aws_sqs_queue.dead_letters.url
 }
+
+output "function_arn" {
+  description = "ARN of the Lambda function (for `thumbnail backfill --function-arn`)."
+  value       = aws_lambda_function.this.arn
+}
+
+output "credentials_secret_arn" {
+  description = "Secrets Manager secret with the HTTP API's credentials: put its value with `aws secretsmanager put-secret-value --secret-id ARN --secret-string file://credentials.json`."
+  value       = local.credentials_secret_arn
+}
+
+output "upload_queue_url" {
+  description = "Queue of upload events (trigger = queue; null otherwise)."
+  value       = local.queued ? aws_sqs_queue.uploads[0].url : null
+}
+
+output "reports_bucket" {
+  description = "Bucket for Batch Operations manifests (manifests/) and reports (reports/); null without backfill."
+  value       = var.backfill ? aws_s3_bucket.this["reports"].id : null
+}
+
+output "batch_role_arn" {
+  description = "Role for S3 Batch Operations jobs (for `thumbnail backfill --role-arn`); null without backfill."
+  value       = var.backfill ? aws_iam_role.batch[0].arn : null
+}

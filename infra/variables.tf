@@ -88,14 +88,42 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Instances the function may run at once (it also bounds what a burst of uploads costs)."
+  description = "Instances reserved for (and the most run by) the function; null (the default) reserves none, so the account's unreserved pool is shared and a new account (quota 10) can deploy. Uploads are bounded by queue_max_concurrency instead."
   type        = number
-  default     = 20
+  default     = null
 
   validation {
-    condition     = var.reserved_concurrency >= 1
-    error_message = "reserved_concurrency must be at least 1."
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1, false)
+    error_message = "reserved_concurrency must be null or at least 1."
   }
+}
+
+variable "trigger" {
+  description = "How uploads reach the function: queue (S3 -> SQS -> Lambda: at most queue_max_concurrency instances for uploads, retries and a dead-letter queue) or direct (S3 invokes the function asynchronously)."
+  type        = string
+  default     = "queue"
+
+  validation {
+    condition     = contains(["queue", "direct"], var.trigger)
+    error_message = "trigger must be queue or direct."
+  }
+}
+
+variable "queue_max_concurrency" {
+  description = "Most function instances working the upload queue at once (2-1000), so a bulk upload cannot take the capacity the HTTP API needs."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.queue_max_concurrency >= 2 && var.queue_max_concurrency <= 1000
+    error_message = "queue_max_concurrency must be between 2 and 1000 (AWS's bounds)."
+  }
+}
+
+variable "queue_max_receives" {
+  description = "Attempts per upload message before it moves to the dead-letter queue."
+  type        = number
+  default     = 5
 }
 
 variable "max_pixels" {
@@ -122,17 +150,47 @@ variable "http_frontend" {
 }
 
 variable "api_keys" {
-  description = "Bearer keys accepted by the HTTP API for writes (and reads unless public_reads). With neither keys nor signing_key, the function answers HTTP with 503."
+  description = "Bearer keys for the HTTP API, written to the credentials secret (write-only: never in the plan or the state). Needs credentials_version > 0; or leave unset and put the secret's value with `aws secretsmanager put-secret-value`."
   type        = list(string)
-  default     = []
-  sensitive   = true
+  default     = null
+  ephemeral   = true
 }
 
 variable "signing_key" {
-  description = "Key for HMAC-signed URLs (`thumbnail sign`); empty disables them."
+  description = "Key for HMAC-signed URLs (`thumbnail sign`), written to the credentials secret like api_keys."
   type        = string
-  default     = ""
-  sensitive   = true
+  default     = null
+  ephemeral   = true
+}
+
+variable "credentials_version" {
+  description = "Bump to write api_keys and signing_key to the secret again; 0 (the default) leaves the secret's value to `aws secretsmanager put-secret-value`."
+  type        = number
+  default     = 0
+}
+
+variable "credentials_secret_arn" {
+  description = "An existing Secrets Manager secret with the credentials (JSON {\"api_keys\": [...], \"signing_key\": \"...\"}); null creates one. With no value in the secret, the HTTP API answers 503."
+  type        = string
+  default     = null
+}
+
+variable "cors_origins" {
+  description = "Origins a browser page may call the API and upload to presigned URLs from (e.g. https://app.example.com); empty: none."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic the alarms (function errors and throttles, dead letters, queue age, API 5xx) notify; null: alarms without actions."
+  type        = string
+  default     = null
+}
+
+variable "backfill" {
+  description = "Create what S3 Batch Operations needs to thumbnail existing originals (`thumbnail backfill`): a reports bucket and the job's role."
+  type        = bool
+  default     = true
 }
 
 variable "public_reads" {

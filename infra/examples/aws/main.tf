@@ -2,12 +2,12 @@
 # (see the README's deploy section).
 
 terraform {
-  required_version = ">= 1.6"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40, < 7.0"
+      version = ">= 5.100, < 7.0"
     }
   }
 
@@ -31,10 +31,16 @@ variable "lambda_zip" {
   default     = "../../../target/lambda/bootstrap/bootstrap.zip"
 }
 
-variable "api_keys" {
-  description = "Bearer keys for the HTTP API (set TF_VAR_api_keys='[\"...\"]'; never commit them)."
+variable "cors_origins" {
+  description = "Origins of the web pages that call the API, e.g. [\"https://app.example.com\"]."
   type        = list(string)
-  sensitive   = true
+  default     = []
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic for the alarms (optional)."
+  type        = string
+  default     = null
 }
 
 module "thumbnail" {
@@ -42,9 +48,13 @@ module "thumbnail" {
 
   name       = "thumbnail"
   lambda_zip = var.lambda_zip
-  api_keys   = var.api_keys
   presets    = "default=100x100 small=64x64,fit=inside"
   tags       = { project = "thumbnail" }
+
+  # The API keys are not Terraform's: put them in the secret this creates (see the
+  # credentials_secret_arn output and the README's deploy section).
+  cors_origins    = var.cors_origins
+  alarm_topic_arn = var.alarm_topic_arn
 }
 
 output "api_url" {
@@ -55,6 +65,26 @@ output "api_url" {
 output "originals_bucket" {
   description = "Upload originals here, under the originals prefix."
   value       = module.thumbnail.originals_bucket
+}
+
+output "credentials_secret_arn" {
+  description = "Put the API keys here (aws secretsmanager put-secret-value)."
+  value       = module.thumbnail.credentials_secret_arn
+}
+
+output "function_arn" {
+  description = "For thumbnail backfill --function-arn."
+  value       = module.thumbnail.function_arn
+}
+
+output "batch_role_arn" {
+  description = "For thumbnail backfill --role-arn."
+  value       = module.thumbnail.batch_role_arn
+}
+
+output "reports_bucket" {
+  description = "For thumbnail backfill --manifest and --report."
+  value       = module.thumbnail.reports_bucket
 }
 
 output "thumbnails_bucket" {

@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Terraform tested for real, offline: `init` with the committed lock file, `validate`, then
+`plan` and `apply` of the whole module against moto's server in both layouts (two buckets +
+upload queue + API Gateway; one bucket + direct trigger + function URL), with checks on what
+the plan contains and on what apply created.
+
+Needs terraform (>= 1.11), the hashicorp/aws provider in a filesystem mirror (TF_PLUGIN_MIRROR,
+default /opt/tf-plugins), moto (`pip install "moto[server]"`) and the AWS CLI (`pip install
+awscli`). A missing one fails the test with what to install; nothing is skipped.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+INFRA = Path(__file__).resolve().parent.parent
+MIRROR = Path(os.environ.get("TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
+SECRET_KEY = "plan-must-never-hold-this-key-7f3a"
+SIGNING = "plan-must-never-hold-this-signing-key-91c2"
+
+LAYOUTS = {
+    "two-buckets": {"single_bucket": False, "http_frontend": "api_gateway", "trigger": "queue",
+                    "cors_origins": ["https://app.example.com"], "credentials_version": 1},
+    "one-bucket": {"single_bucket": True, "http_frontend": "function_url", "trigger": "direct"},
+}
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, message):
+    if not cond:
+        raise Failed(message)
+
+
+def need_tools():
+    missing = []
+    if not shutil.which("terraform"):
+        missing.append("terraform >= 1.11 on PATH (https://developer.hashicorp.com/terraform/install)")
+    if not (MIRROR / "registry.terraform.io/hashicorp/aws").is_dir():
+        missing.append(
+            f"a filesystem mirror of hashicorp/aws at {MIRROR} (set TF_PLUGIN_MIRROR): on a machine "
+            "with registry access, `terraform providers mirror -platform=linux_amd64 DIR` in infra/")
+    if not shutil.which("moto_server"):
+        missing.append('moto_server: pip install "moto[server]"')
+    if not shutil.which("aws"):
+        missing.append("the AWS CLI: pip install awscli")
+    if missing:
+        sys.exit("infra/tests/run.py: missing:\n  " + "\n  ".join(missing))
+
+
+def start_moto():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    log = tempfile.TemporaryFile()
+    # AWS's managed policies (ReadOnlyAccess for the plan role) exist only when asked for.
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    proc = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log, env=env)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    log.seek(0)
+    sys.exit("moto_server did not start:\n" + log.read().decode(errors="replace"))
+
+
+def tf(cwd, env, *args, capture=False):
+    cmd = ["terraform", *args]
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise Failed(f"terraform {' '.join(args)} failed:\n{out.stdout[-4000:]}\n{out.stderr[-4000:]}")
+    return out.stdout if capture else None
+
+
+def resources(module):
+    """Every resource of a plan's planned values, children included."""
+    for r in module.get("resources", []):
+        yield r
+    for child in module.get("child_modules", []):
+        yield from resources(child)
+
+
+def by_address(root_module):
+    return {r["address"].removeprefix("module.thumbnail."): r for r in resources(root_module)}
+
+
+def plan_checks(name, layout, plan):
+    """What the plan creates, by address (values that depend on ARNs are unknown until apply;
+    `state_checks` reads them from the applied state)."""
+    res = by_address(plan["planned_values"]["root_module"])
+    want = {
+        "aws_sqs_queue.uploads[0]": layout["trigger"] == "queue",
+        "aws_lambda_event_source_mapping.uploads[0]": layout["trigger"] == "queue",
+        "aws_lambda_permission.s3[0]": layout["trigger"] == "direct",
+        "terraform_data.function_url_invoke[0]": layout["http_frontend"] == "function_url",
+        "aws_s3_bucket_cors_configuration.originals[0]": bool(layout.get("cors_origins")),
+        "aws_secretsmanager_secret_version.credentials[0]": bool(layout.get("credentials_version")),
+        "aws_iam_role.batch[0]": True,
+    }
+    for addr, present in want.items():
+        check((addr in res) == present, f"{name}: {addr} {'missing from' if present else 'in'} the plan")
+    # Finding 8: alarms.
+    alarms = {r.split('"')[1] for r in res if r.startswith("aws_cloudwatch_metric_alarm.this[")}
+    expected = {"errors", "throttles", "dead-letters"} | ({"queue-age"} if layout["trigger"] == "queue" else set()) \
+        | ({"api-5xx"} if layout["http_frontend"] == "api_gateway" else set())
+    check(alarms == expected, f"{name}: alarms {alarms} != {expected}")
+    fn = res["aws_lambda_function.this"]["values"]
+    check(fn.get("reserved_concurrent_executions") in (None, -1), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
+    return sum(1 for r in res.values() if r["mode"] == "managed")
+
+
+def state_checks(name, layout, state):
+    res = {a: r for a, r in by_address(state["values"]["root_module"]).items() if r["mode"] == "managed"}
+    values = lambda addr: res[addr]["values"]  # noqa: E731
+
+    # Finding 7 and the role: no "*" resource except X-Ray's; ListBucket with no prefix
+    # condition on the buckets only; deletes only under the thumbnails' prefix.
+    policy = json.loads(values("aws_iam_role_policy.function")["policy"])
+    for st in policy["Statement"]:
+        resources_ = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if "*" in resources_:
+            check(all(a.startswith("xray:") for a in actions), f"{name}: '*' resource for {actions}")
+        if "s3:ListBucket" in actions:
+            check("Condition" not in st, f"{name}: ListBucket is conditioned: {st}")
+            check(all("/" not in r.split(":::")[1] for r in resources_), f"{name}: ListBucket on {resources_}")
+        if "s3:DeleteObject" in actions:
+            check(all(r.endswith("/thumbnails/*") for r in resources_), f"{name}: deletes on {resources_}")
+        if "secretsmanager:GetSecretValue" in actions:
+            check(len(resources_) == 1, f"{name}: secrets {resources_}")
+    check(any("s3:DeleteObject" in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])
+              for st in policy["Statement"]), f"{name}: the function cannot delete stale sizes")
+
+    # Finding 6: no reservation by default; the queue mode's queue and mapping.
+    fn = values("aws_lambda_function.this")
+    check(fn.get("reserved_concurrent_executions") in (None, -1), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
+    env = fn["environment"][0]["variables"]
+    check("THUMBNAIL_API_KEYS" not in env and "THUMBNAIL_SIGNING_KEY" not in env, f"{name}: keys in env {env}")
+    check("THUMBNAIL_CREDENTIALS_SECRET" in env, f"{name}: no secret ARN in env")
+    note = values("aws_s3_bucket_notification.uploads")
+    targets = note["queue"] if layout["trigger"] == "queue" else note["lambda_function"]
+    check(len(targets) == 1 and targets[0]["filter_prefix"] == "uploads/", f"{name}: notification {note}")
+    other = note["lambda_function"] if layout["trigger"] == "queue" else note["queue"]
+    check(not other, f"{name}: both notification kinds {note}")
+    if layout["trigger"] == "queue":
+        q = values("aws_sqs_queue.uploads[0]")
+        check(q["visibility_timeout_seconds"] >= 6 * fn["timeout"], f"{name}: visibility {q['visibility_timeout_seconds']}")
+        dlq = values("aws_sqs_queue.dead_letters")["arn"]
+        check(json.loads(q["redrive_policy"])["deadLetterTargetArn"] == dlq, f"{name}: redrive {q['redrive_policy']}")
+        check(json.loads(q["redrive_policy"])["maxReceiveCount"] == 5, f"{name}: redrive {q['redrive_policy']}")
+        m = values("aws_lambda_event_source_mapping.uploads[0]")
+        check(m["scaling_config"][0]["maximum_concurrency"] == 10, f"{name}: mapping {m['scaling_config']}")
+        check(m["function_response_types"] == ["ReportBatchItemFailures"], f"{name}: {m['function_response_types']}")
+        check("aws_lambda_permission.s3[0]" not in res, f"{name}: S3 may still invoke directly")
+    else:
+        check("aws_lambda_permission.s3[0]" in res, f"{name}: S3 may not invoke")
+
+    # Finding 11.
+    if layout.get("cors_origins"):
+        cors = values("aws_s3_bucket_cors_configuration.originals[0]")["cors_rule"][0]
+        check(cors["allowed_origins"] == layout["cors_origins"] and "PUT" in cors["allowed_methods"], f"{name}: cors {cors}")
+        check(env["THUMBNAIL_CORS_ORIGINS"] == ",".join(layout["cors_origins"]), f"{name}: cors env")
+    # Backfill: the job's role may invoke the function and nothing else of it.
+    batch = json.loads(values("aws_iam_role_policy.batch[0]")["policy"])
+    invoke = [st for st in batch["Statement"] if st["Action"] == "lambda:InvokeFunction"]
+    check(len(invoke) == 1 and fn["arn"] in invoke[0]["Resource"], f"{name}: batch role {batch}")
+    return len(res)
+
+
+def no_secrets(name, where, data):
+    for s in (SECRET_KEY, SIGNING):
+        check(s.encode() not in data, f"{name}: a credential is in {where}")
+
+
+def run_layout(name, layout, endpoint, work, base_env):
+    stack = work / "infra/tests/moto"
+    state_dir = work / f"state-{name}"
+    env = dict(base_env)
+    env["TF_DATA_DIR"] = str(state_dir / ".terraform")
+    tfvars = {k: v for k, v in layout.items() if k != "credentials_version"}
+    tfvars.update(endpoint=endpoint, lambda_zip=str(work / "bootstrap.zip"))
+    if layout.get("credentials_version"):
+        tfvars["credentials_version"] = layout["credentials_version"]
+        env["TF_VAR_api_keys"] = json.dumps([SECRET_KEY])
+        env["TF_VAR_signing_key"] = SIGNING
+    varfile = state_dir / "layout.tfvars.json"
+    state_dir.mkdir()
+    varfile.write_text(json.dumps(tfvars))
+    state = state_dir / "terraform.tfstate"
+    planfile = state_dir / "tfplan"
+    # The lock file as committed: a provider that does not match it fails here.
+    tf(stack, env, "init", "-backend=false", "-input=false", "-lockfile=readonly")
+    tf(stack, env, "validate")
+    tf(stack, env, "plan", "-input=false", f"-state={state}", f"-var-file={varfile}", f"-out={planfile}")
+    with zipfile.ZipFile(planfile) as z:
+        for member in z.namelist():
+            no_secrets(name, f"tfplan:{member}", z.read(member))
+    shown = tf(stack, env, "show", "-json", str(planfile), capture=True)
+    no_secrets(name, "terraform show -json", shown.encode())
+    planned = plan_checks(name, layout, json.loads(shown))
+    tf(stack, env, "apply", "-input=false", f"-state={state}", str(planfile))
+    no_secrets(name, "the state", state.read_bytes())
+    created = state_checks(name, layout, json.loads(tf(stack, env, "show", "-json", str(state), capture=True)))
+    outputs = json.loads(tf(stack, env, "output", f"-state={state}", "-json", capture=True))
+    after_apply(name, layout, endpoint, outputs)
+    print(f"  {name}: {planned} resources planned, {created} created", flush=True)
+
+
+def after_apply(name, layout, endpoint, outputs):
+    import boto3
+
+    kw = dict(endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+    sm = boto3.client("secretsmanager", **kw)
+    arn = outputs["credentials_secret_arn"]["value"]
+    if layout.get("credentials_version"):
+        # Write-only: the value reached AWS though the plan and state never held it.
+        value = json.loads(sm.get_secret_value(SecretId=arn)["SecretString"])
+        check(value == {"api_keys": [SECRET_KEY], "signing_key": SIGNING}, f"{name}: secret {value}")
+    else:
+        check(sm.describe_secret(SecretId=arn)["Name"] == "thumbtest-credentials", f"{name}: no secret")
+    lam = boto3.client("lambda", **kw)
+    fn = lam.get_function(FunctionName=outputs["function_name"]["value"])["Configuration"]
+    check(fn["Environment"]["Variables"]["THUMBNAIL_CREDENTIALS_SECRET"] == arn, f"{name}: env {fn['Environment']}")
+    if layout["http_frontend"] == "function_url":
+        policy = json.loads(lam.get_policy(FunctionName=fn["FunctionName"])["Policy"])
+        sids = {st["Sid"] for st in policy["Statement"]}
+        check("FunctionURLInvokeAllowPublicAccess" in sids, f"{name}: function policy {sids}")
+    s3 = boto3.client("s3", **kw)
+    conf = s3.get_bucket_notification_configuration(Bucket=outputs["originals_bucket"]["value"])
+    kind = "QueueConfigurations" if layout["trigger"] == "queue" else "LambdaFunctionConfigurations"
+    check(len(conf.get(kind, [])) == 1, f"{name}: bucket notification {conf}")
+
+
+def deploy_roles(work, env):
+    """Finding 4's roles: the plan role read-only and trusted by the repository, the apply role
+    trusted only for the `production` environment (applied against moto too)."""
+    root = work / "infra/deploy-roles"
+    state = work / "deploy-roles.tfstate"
+    e = dict(env, TF_DATA_DIR=str(root / ".terraform"), TF_VAR_repository="acme/thumbnail",
+             TF_VAR_state_bucket="acme-terraform-state", AWS_REGION="us-east-1")
+    tf(root, e, "apply", "-input=false", "-auto-approve", f"-state={state}")
+    res = {a: r["values"] for a, r in by_address(json.loads(tf(root, e, "show", "-json", str(state), capture=True))
+                                                  ["values"]["root_module"]).items()}
+    subject = lambda role: [  # noqa: E731
+        c for st in json.loads(res[role]["assume_role_policy"])["Statement"]
+        for op, kv in st["Condition"].items() for k, c in kv.items() if k.endswith(":sub")]
+    check(subject("aws_iam_role.apply") == ["repo:acme/thumbnail:environment:production"],
+          f"deploy roles: apply trusted by {subject('aws_iam_role.apply')}")
+    check(subject("aws_iam_role.plan") == ["repo:acme/thumbnail:*"], f"deploy roles: plan {subject('aws_iam_role.plan')}")
+    check(res["aws_iam_role_policy_attachment.plan_read_only"]["policy_arn"].endswith(":policy/ReadOnlyAccess"),
+          "deploy roles: the plan role is not read-only")
+    writes = [st for st in json.loads(res["aws_iam_role_policy.plan_state"]["policy"])["Statement"]
+              for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]) if "Put" in a or "Delete" in a]
+    check(not writes, f"deploy roles: the plan role writes {writes}")
+    print("  deploy roles: plan read-only, apply only for the production environment", flush=True)
+
+
+def main():
+    need_tools()
+    work = Path(tempfile.mkdtemp(prefix="tf-moto-"))
+    proc, endpoint = start_moto()
+    try:
+        shutil.copytree(INFRA, work / "infra", ignore=shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan"))
+        with zipfile.ZipFile(work / "bootstrap.zip", "w") as z:
+            z.writestr("bootstrap", "#!/bin/sh\n")
+        cli = work / "cli.tfrc"
+        cli.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{MIRROR}"\n  }}\n}}\n')
+        env = dict(os.environ, TF_CLI_CONFIG_FILE=str(cli), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1",
+                   AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+                   AWS_ENDPOINT_URL=endpoint, AWS_EC2_METADATA_DISABLED="true")
+        # The module and the example validate on their own, with their own lock files.
+        for root in (work / "infra", work / "infra/examples/aws", work / "infra/deploy-roles"):
+            e = dict(env, TF_DATA_DIR=str(root / ".terraform"))
+            tf(root, e, "init", "-backend=false", "-input=false", "-lockfile=readonly")
+            tf(root, e, "validate")
+        print("  init (lock files as committed) and validate: infra, infra/examples/aws, infra/deploy-roles", flush=True)
+        deploy_roles(work, env)
+        for name, layout in LAYOUTS.items():
+            # A fresh account for each layout: both use the same names.
+            urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST"))
+            run_layout(name, layout, endpoint, work, env)
+    except Failed as e:
+        sys.exit(f"infra/tests/run.py: {e}")
+    finally:
+        proc.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print("terraform against moto: ok")
+
+
+if __name__ == "__main__":
+    main()
