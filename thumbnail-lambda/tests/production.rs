@@ -269,7 +269,7 @@ async fn batch_operations_give_one_result_per_task() {
     assert_eq!(out["invocationSchemaVersion"], "1.0");
 
     // Nothing listens on the endpoint: a retry may pass, so it is a temporary failure.
-    let dead = format!("?endpoint=http://127.0.0.1:9&path-style=true");
+    let dead = "?endpoint=http://127.0.0.1:9&path-style=true";
     let down = App::new(env(vec![
         ("THUMBNAIL_STORE", format!("s3://{b}/originals{dead}")),
         ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{dead}")),
