@@ -6,34 +6,10 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use bytes::Bytes;
-use common::{bucket, dims, photo, s3_event, shared_event, sqs_event, template};
-use lambda_runtime::{Context, LambdaEvent};
+use common::{bucket, dims, env, event, photo, put, s3_event, shared_event, sqs_event, template};
 use serde_json::{Value, json};
-use thumbnail_lambda::{App, Config, LambdaError, handle};
-use thumbnail_storage::{Key, PutOptions, S3Store, Store};
-
-fn env(vars: Vec<(&'static str, String)>) -> Config {
-    Config::from_lookup(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-        .unwrap()
-}
-
-fn event(payload: Value) -> LambdaEvent<Value> {
-    let mut ctx = Context::default();
-    ctx.request_id = "test-request".into();
-    LambdaEvent::new(payload, ctx)
-}
-
-async fn put(store: &S3Store, key: &str, bytes: Vec<u8>) {
-    store
-        .put(
-            &Key::new(key).unwrap(),
-            Bytes::from(bytes),
-            &PutOptions::default(),
-        )
-        .await
-        .unwrap();
-}
+use thumbnail_lambda::{App, LambdaError, handle};
+use thumbnail_storage::{Key, S3Store, Store};
 
 async fn keys(store: &S3Store) -> Vec<String> {
     thumbnail_testkit::keys(store).await

@@ -7,25 +7,12 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use bytes::Bytes;
-use common::{bucket, dims, photo, shared_event};
-use lambda_runtime::{Context, LambdaEvent};
+use common::{bucket, dims, env, event, photo, put, shared_event};
 use serde_json::{Value, json};
-use thumbnail_lambda::{App, Config, SYNC_PAYLOAD_LIMIT, handle};
-use thumbnail_storage::{Key, PutOptions, S3Store, Store};
+use thumbnail_lambda::{App, SYNC_PAYLOAD_LIMIT, handle};
+use thumbnail_storage::{Key, S3Store, Store};
 
 const API_KEY: &str = "a-lambda-test-key-1";
-
-fn env(vars: Vec<(&'static str, String)>) -> Config {
-    Config::from_lookup(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-        .unwrap()
-}
-
-fn event(payload: Value) -> LambdaEvent<Value> {
-    let mut ctx = Context::default();
-    ctx.request_id = "test-request".into();
-    LambdaEvent::new(payload, ctx)
-}
 
 async fn app(store: &S3Store, q: &str, extra: Vec<(&'static str, String)>) -> App {
     let b = store.bucket();
@@ -63,18 +50,6 @@ fn s3_put(bucket: &str, key: &str, etag: &str) -> Value {
     r["s3"]["object"]["key"] = json!(key);
     r["s3"]["object"]["eTag"] = json!(etag);
     e
-}
-
-async fn put(store: &S3Store, key: &str, bytes: Vec<u8>) -> String {
-    let meta = store
-        .put(
-            &Key::new(key).unwrap(),
-            Bytes::from(bytes),
-            &PutOptions::default(),
-        )
-        .await
-        .unwrap();
-    meta.etag.unwrap().trim_matches('"').to_string()
 }
 
 async fn head(store: &S3Store, key: &str) -> thumbnail_storage::ObjectMeta {

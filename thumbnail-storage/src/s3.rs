@@ -105,6 +105,14 @@ impl S3Store {
         }
     }
 
+    /// How long a presigned URL lives (S3 refuses more than 7 days).
+    fn presigning(&self, expires_in: Duration) -> Result<PresigningConfig, StoreError> {
+        PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Other {
+            store: self.url.clone(),
+            message: e.to_string(),
+        })
+    }
+
     /// Turns an object name in the bucket back into a key relative to the prefix.
     fn relative(&self, name: &str) -> Option<Key> {
         let rel = if self.prefix.is_empty() {
@@ -417,10 +425,7 @@ impl Store for S3Store {
         content_type: Option<&str>,
         expires_in: Duration,
     ) -> Result<PresignedPut, StoreError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Other {
-            store: self.url.clone(),
-            message: e.to_string(),
-        })?;
+        let config = self.presigning(expires_in)?;
         let req = self
             .client
             .put_object()
@@ -442,10 +447,7 @@ impl Store for S3Store {
     }
 
     async fn presign_get(&self, key: &Key, expires_in: Duration) -> Result<String, StoreError> {
-        let config = PresigningConfig::expires_in(expires_in).map_err(|e| StoreError::Other {
-            store: self.url.clone(),
-            message: e.to_string(),
-        })?;
+        let config = self.presigning(expires_in)?;
         let req = self
             .client
             .get_object()

@@ -2,8 +2,23 @@
 //! keys put in) and buckets on the S3-compatible test server.
 #![allow(dead_code)]
 
+use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
-use thumbnail_storage::{S3Store, Timeouts};
+use thumbnail_lambda::Config;
+use thumbnail_storage::{Key, PutOptions, S3Store, Store, Timeouts};
+
+/// The function's configuration from these variables alone (the process environment shut out).
+pub fn env(vars: Vec<(&'static str, String)>) -> Config {
+    Config::from_lookup(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+        .unwrap()
+}
+
+/// An invocation of `payload`, as the runtime hands it to the handler.
+pub fn event(payload: Value) -> LambdaEvent<Value> {
+    let mut ctx = Context::default();
+    ctx.request_id = "test-request".into();
+    LambdaEvent::new(payload, ctx)
+}
 
 pub fn template(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,4 +95,17 @@ pub fn shared_event(name: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (check out ../shared)", path.display()));
     serde_json::from_str(&text).unwrap()
+}
+
+/// Stores `bytes` under `key`; the ETag S3 gave it, bare.
+pub async fn put(store: &S3Store, key: &str, bytes: Vec<u8>) -> String {
+    let meta = store
+        .put(
+            &Key::new(key).unwrap(),
+            bytes::Bytes::from(bytes),
+            &PutOptions::default(),
+        )
+        .await
+        .unwrap();
+    meta.etag.unwrap().trim_matches('"').to_string()
 }
