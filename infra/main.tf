@@ -196,7 +196,8 @@ resource "aws_s3_bucket_policy" "this" {
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
-# Uploads under originals_prefix (optionally only some file endings) reach the function,
+# Uploads (and deletions: the thumbnails of a deleted original go too) under originals_prefix
+# (optionally only some file endings) reach the function,
 # through the upload queue (trigger = "queue") or directly. The thumbnails live under another
 # prefix, so they never do; the function also skips its own outputs.
 resource "aws_s3_bucket_notification" "uploads" {
@@ -206,7 +207,7 @@ resource "aws_s3_bucket_notification" "uploads" {
     for_each = local.queued ? (length(var.trigger_suffixes) > 0 ? var.trigger_suffixes : [""]) : []
     content {
       queue_arn     = aws_sqs_queue.uploads[0].arn
-      events        = ["s3:ObjectCreated:*"]
+      events        = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
       filter_prefix = "${var.originals_prefix}/"
       filter_suffix = queue.value == "" ? null : queue.value
     }
@@ -216,7 +217,7 @@ resource "aws_s3_bucket_notification" "uploads" {
     for_each = local.queued ? [] : (length(var.trigger_suffixes) > 0 ? var.trigger_suffixes : [""])
     content {
       lambda_function_arn = aws_lambda_function.this.arn
-      events              = ["s3:ObjectCreated:*"]
+      events              = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
       filter_prefix       = "${var.originals_prefix}/"
       filter_suffix       = lambda_function.value == "" ? null : lambda_function.value
     }

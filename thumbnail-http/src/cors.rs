@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::AppState;
 use crate::error::ApiError;
 
-const ALLOW_METHODS: &str = "GET, HEAD, PUT, POST";
+const ALLOW_METHODS: &str = "GET, HEAD, PUT, POST, DELETE";
 const ALLOW_HEADERS: &str = "authorization, content-type, if-none-match, range";
 const EXPOSE_HEADERS: &str =
     "etag, content-length, content-range, retry-after, location, x-request-id, x-thumbnail-key";

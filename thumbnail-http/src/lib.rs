@@ -171,7 +171,9 @@ pub fn router(state: AppState) -> Router {
     let images = Router::new()
         .route(
             "/images/{*key}",
-            put(routes::images::put_image).get(routes::images::get_image),
+            put(routes::images::put_image)
+                .get(routes::images::get_image)
+                .delete(routes::images::delete_image),
         )
         .route(
             "/thumbnails/{*path}",

@@ -2,7 +2,8 @@
 //!
 //! One function, three kinds of event, told apart by their shape:
 //!
-//! - **S3 events** (`ObjectCreated:*` on the originals bucket): every record's thumbnails are
+//! - **S3 events**: `ObjectRemoved:*` removes the deleted original's thumbnails (unless it was
+//!   uploaded again since); for `ObjectCreated:*` every record's thumbnails are
 //!   made and written with the shared [`Thumbnailer`], under deterministic keys, so a retry
 //!   overwrites instead of duplicating. Keys arrive URL-encoded (`red+flower.jpg`) and are
 //!   decoded. Records outside the source bucket/prefix and the function's own outputs are
@@ -204,6 +205,8 @@ fn event_kind(payload: &Value) -> Kind {
 pub struct Outcome {
     /// Keys whose thumbnails were written.
     pub processed: Vec<String>,
+    /// Deleted originals whose thumbnails were removed.
+    pub removed: Vec<String>,
     /// Records that are not ours, with why.
     pub skipped: Vec<String>,
     /// Keys that can never succeed (corrupt, unsupported, too large), with why; not retried.
@@ -216,6 +219,7 @@ impl Outcome {
     fn to_json(&self) -> Value {
         json!({
             "processed": self.processed,
+            "removed": self.removed,
             "skipped": self.skipped,
             "failed": self.failed,
         })
@@ -224,6 +228,7 @@ impl Outcome {
     fn log_summary(&self) {
         info!(
             processed = self.processed.len(),
+            removed = self.removed.len(),
             skipped = self.skipped.len(),
             failed = self.failed.len(),
             retry = self.retry.len(),
@@ -270,13 +275,19 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
         info!(bucket, key = %full, reason, "skipped");
         outcome.skipped.push(format!("{bucket}/{full}: {reason}"));
     };
-    if !event_name.starts_with("ObjectCreated:") {
-        return skip(&format!("event {event_name} is not an upload"));
+    let removed = event_name.starts_with("ObjectRemoved:");
+    if !removed && !event_name.starts_with("ObjectCreated:") {
+        return skip(&format!(
+            "event {event_name} is neither an upload nor a removal"
+        ));
     }
     let key = match source_key(app, bucket, &full) {
         Ok(key) => key,
         Err(reason) => return skip(&reason),
     };
+    if removed {
+        return remove_thumbnails(app, &key, &full, outcome).await;
+    }
     if let Some(etag) = record.s3.object.e_tag.as_deref() {
         // An HTTP upload made its thumbnails already; so did an earlier try of this event.
         match app.thumbnailer.is_current(&key, etag).await {
@@ -316,6 +327,32 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
         Err(e) => {
             error!(key = %key, size, reason = %e, "storage or configuration failed; the invocation fails and is retried");
             outcome.retry.push(full);
+        }
+    }
+}
+
+/// An original was deleted: so are its thumbnails, unless it exists again (uploaded anew
+/// after the deletion; events may arrive out of order).
+async fn remove_thumbnails(app: &App, key: &Key, full: &str, outcome: &mut Outcome) {
+    let result = match app.thumbnailer.source.exists(key).await {
+        Ok(true) => {
+            info!(key = %key, "skipped: the original exists again");
+            outcome
+                .skipped
+                .push(format!("{full}: the original exists again"));
+            return;
+        }
+        Ok(false) => app.thumbnailer.delete_thumbnails(key).await,
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => {
+            info!(key = %key, "thumbnails of a deleted original removed");
+            outcome.removed.push(full.to_string());
+        }
+        Err(e) => {
+            error!(key = %key, reason = %e, "removing thumbnails failed; the invocation fails and is retried");
+            outcome.retry.push(full.to_string());
         }
     }
 }

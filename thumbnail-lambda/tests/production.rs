@@ -403,3 +403,51 @@ async fn browsers_on_allowed_origins_may_call_the_api() {
         "{resp}"
     );
 }
+
+/// Issue 14's lifecycle on Lambda: AWS's S3 sample event as an `ObjectRemoved:Delete` removes
+/// the deleted original's thumbnails; when the original exists again (uploaded after the
+/// deletion, events out of order), they stay.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deleted_original_takes_its_thumbnails_along() {
+    let (store, q) = bucket("lambda-removed").await;
+    let b = store.bucket().to_string();
+    let app = app(&store, &q, vec![]).await;
+    for name in ["gone", "back"] {
+        let path = format!("/images/{name}.jpg");
+        let resp = handle(&app, event(v2("PUT", &path, Some(&photo()))))
+            .await
+            .unwrap();
+        assert_eq!(resp["statusCode"], 201, "{resp}");
+    }
+    store
+        .delete(&Key::new("originals/gone.jpg").unwrap())
+        .await
+        .unwrap();
+    let removal = |key: &str| {
+        let mut e = s3_put(&b, key, "");
+        e["Records"][0]["eventName"] = json!("ObjectRemoved:Delete");
+        e["Records"][0]["s3"]["object"]
+            .as_object_mut()
+            .unwrap()
+            .remove("eTag");
+        e
+    };
+    let out = handle(&app, event(removal("originals/gone.jpg")))
+        .await
+        .unwrap();
+    assert_eq!(out["removed"], json!(["originals/gone.jpg"]), "{out}");
+    let out = handle(&app, event(removal("originals/back.jpg")))
+        .await
+        .unwrap();
+    assert_eq!(out["removed"], json!([]), "{out}");
+    assert!(
+        out["skipped"][0].as_str().unwrap().contains("exists again"),
+        "{out}"
+    );
+    let left = thumbnail_testkit::keys(&store).await;
+    assert_eq!(
+        left,
+        ["originals/back.jpg", "thumbnails/default/back.jpg"],
+        "{left:?}"
+    );
+}

@@ -348,6 +348,31 @@ impl Thumbnailer {
             .await
     }
 
+    /// Removes every thumbnail of `source`: each preset's, and every size made for it. The
+    /// original is left as it is.
+    pub async fn delete_thumbnails(&self, source: &Key) -> Result<(), JobError> {
+        self.check_source(source)?;
+        let mut keys = Vec::new();
+        for preset in &self.presets {
+            keys.push(self.output_key(source, preset)?);
+        }
+        let sizes = self.dest.list(&self.sizes_folder(source)).await?;
+        keys.extend(sizes.into_iter().map(|o| o.key));
+        for key in &keys {
+            self.dest.delete(key).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes an original and every thumbnail of it. The thumbnails go first: a failure part
+    /// way leaves the original, and trying again finishes the job, rather than leaving
+    /// thumbnails of an original that is gone.
+    pub async fn delete_original(&self, source: &Key) -> Result<(), JobError> {
+        self.delete_thumbnails(source).await?;
+        self.source.delete(source).await?;
+        Ok(())
+    }
+
     /// Where the thumbnail of `source` for a size asked for by the client (not a preset) is
     /// stored: `{prefix}/_sizes/{source}/{canonical spec}.{ext}`, one folder per original so
     /// that replacing the original finds them all.

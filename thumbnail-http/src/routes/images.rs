@@ -1,4 +1,4 @@
-//! `PUT /images/{key}` and `GET /images/{key}`: originals.
+//! `PUT`, `GET` and `DELETE /images/{key}`: originals.
 
 use axum::body::Body;
 use axum::extract::{Extension, Path, Query, State};
@@ -145,6 +145,16 @@ pub(crate) async fn get_image(
         put_header(h, header::CONTENT_TYPE, ct);
     }
     Ok(resp)
+}
+
+/// `DELETE /images/{key}`: the original and every thumbnail of it (presets and sizes); 204
+/// whether or not there was anything to delete, as S3 answers, so a retry is safe.
+pub(crate) async fn delete_image(State(s): State<AppState>, Path(raw): Path<String>) -> Handler {
+    let key = key(&raw)?;
+    s.0.thumbnailer.check_source(&key).map_err(fail)?;
+    s.0.thumbnailer.delete_original(&key).await.map_err(fail)?;
+    tracing::info!(key = %key, "deleted with its thumbnails");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// A 307 to a presigned URL of the store when the original is over `limit` bytes (and the
