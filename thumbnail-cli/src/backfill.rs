@@ -70,10 +70,10 @@ async fn backfill(args: &BackfillArgs) -> Result<ExitCode, String> {
     let source = open_s3(&args.source, &timeouts)
         .await
         .map_err(|e| format!("{}: {e}", args.source))?;
-    let (csv, count) = manifest(&source).await?;
-    if count == 0 {
-        return Err(format!("{}: no objects to backfill", args.source));
-    }
+    // Every URL is checked before anything is listed or written.
+    let report = open_s3(&args.report, &timeouts)
+        .await
+        .map_err(|e| format!("--report {}: {e}", args.report))?;
     let target = open_s3(&args.manifest, &timeouts)
         .await
         .map_err(|e| format!("--manifest {}: {e}", args.manifest))?;
@@ -83,6 +83,10 @@ async fn backfill(args: &BackfillArgs) -> Result<ExitCode, String> {
             "--manifest {}: name an object, s3://bucket/key.csv",
             args.manifest
         ));
+    }
+    let (csv, count) = manifest(&source).await?;
+    if count == 0 {
+        return Err(format!("{}: no objects to backfill", args.source));
     }
     let put = target
         .client()
@@ -100,14 +104,7 @@ async fn backfill(args: &BackfillArgs) -> Result<ExitCode, String> {
                 thumbnail_storage::source_chain(&e)
             )
         })?;
-    let etag = put
-        .e_tag()
-        .unwrap_or_default()
-        .trim_matches('"')
-        .to_string();
-    let report = open_s3(&args.report, &timeouts)
-        .await
-        .map_err(|e| format!("--report {}: {e}", args.report))?;
+    let etag = thumbnail_storage::bare_etag(put.e_tag().unwrap_or_default()).to_string();
     eprintln!(
         "wrote {count} tasks to s3://{}/{manifest_key}",
         target.bucket()

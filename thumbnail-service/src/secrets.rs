@@ -84,7 +84,10 @@ async fn fetch(id: &str, timeouts: &Timeouts) -> Result<Option<Credentials>, Con
                     se.code().unwrap_or("error"),
                     se.message().unwrap_or("")
                 ),
-                None => format!("cannot reach Secrets Manager: {e}"),
+                None => format!(
+                    "cannot reach Secrets Manager: {}",
+                    thumbnail_storage::source_chain(&e)
+                ),
             };
             return Err(ConfigError::invalid(SETTING, format!("{id}: {reason}")));
         }
@@ -101,33 +104,22 @@ async fn fetch(id: &str, timeouts: &Timeouts) -> Result<Option<Credentials>, Con
             SETTING,
             format!(
                 "{id}: expected {{\"api_keys\": [...], \"signing_key\": \"...\"}}: {}",
-                e.classify_message()
+                describe(&e)
             ),
         )
     })?;
     Ok(Some(credentials))
 }
 
-trait Classify {
-    fn classify_message(&self) -> String;
-}
-
-impl Classify for serde_json::Error {
-    /// The kind of mistake and where, without echoing any of the secret's text.
-    fn classify_message(&self) -> String {
-        let what = match self.classify() {
-            serde_json::error::Category::Io => "unreadable",
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                "not valid JSON"
-            }
-            // "unknown field `x`" names a field, safe to show; other data errors quote values.
-            serde_json::error::Category::Data if self.to_string().starts_with("unknown field") => {
-                return self.to_string();
-            }
-            serde_json::error::Category::Data => {
-                "a value of the wrong type (api_keys: strings, signing_key: a string)"
-            }
-        };
-        format!("{what} (line {}, column {})", self.line(), self.column())
-    }
+/// The kind of mistake in the secret's JSON and where, without echoing any of its text.
+fn describe(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax | Category::Eof => "not valid JSON",
+        // "unknown field `x`" names a field, safe to show; other data errors quote values.
+        Category::Data if e.to_string().starts_with("unknown field") => return e.to_string(),
+        Category::Data => "a value of the wrong type (api_keys: strings, signing_key: a string)",
+    };
+    format!("{what} (line {}, column {})", e.line(), e.column())
 }

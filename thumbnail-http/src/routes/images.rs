@@ -92,19 +92,24 @@ pub(crate) async fn get_image(
         )
         .retry_after(1)
     })?;
-    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(text) => {
-            let size = s.0.originals.head(&key).await.map_err(fail)?.size;
-            match byte_range(text, size) {
-                Wanted::All => None,
-                Wanted::Range(r) => Some(r),
-                Wanted::Unsatisfiable => return Ok(unsatisfiable(size)),
-            }
-        }
-        None => None,
+    let range_header = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let redirect_over = s.0.config.redirect_originals_over;
+    // One HEAD answers both the range's bounds and whether the original is too large to pass.
+    let size = match range_header.is_some() || redirect_over.is_some() {
+        true => Some(s.0.originals.head(&key).await.map_err(fail)?.size),
+        false => None,
     };
-    if let Some(limit) = s.0.config.redirect_originals_over
-        && let Some(resp) = redirect_large(&s, &key, limit).await?
+    let range = match (range_header, size) {
+        (Some(text), Some(size)) => match byte_range(text, size) {
+            Wanted::All => None,
+            Wanted::Range(r) => Some(r),
+            Wanted::Unsatisfiable => return Ok(unsatisfiable(size)),
+        },
+        _ => None,
+    };
+    if let (Some(limit), Some(size)) = (redirect_over, size)
+        && size > limit
+        && let Some(resp) = redirect(&s, &key).await?
     {
         return Ok(resp);
     }
@@ -157,17 +162,12 @@ pub(crate) async fn delete_image(State(s): State<AppState>, Path(raw): Path<Stri
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// A 307 to a presigned URL of the store when the original is over `limit` bytes (and the
-/// store can presign): the client reads it from the store, not through us.
-async fn redirect_large(
+/// A 307 to a presigned URL of the store, where it can presign: the client reads the
+/// original from the store, not through us.
+async fn redirect(
     s: &AppState,
     key: &thumbnail_storage::Key,
-    limit: u64,
 ) -> Result<Option<Response>, ApiError> {
-    let size = s.0.originals.head(key).await.map_err(fail)?.size;
-    if size <= limit {
-        return Ok(None);
-    }
     let url = match s
         .0
         .originals
