@@ -61,3 +61,8 @@ output "batch_role_arn" {
   description = "Role for S3 Batch Operations jobs (for `thumbnail backfill --role-arn`); null without backfill."
   value       = var.backfill ? aws_iam_role.batch[0].arn : null
 }
+
+output "cdn_url" {
+  description = "Base URL of the CloudFront distribution in front of the HTTP API (null without it): use it for <img src> and srcset."
+  value       = local.cdn ? "https://${aws_cloudfront_distribution.this[0].domain_name}" : null
+}

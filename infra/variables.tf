@@ -245,3 +245,60 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "cdn" {
+  description = "Put a CloudFront distribution in front of the HTTP API (ignored when http_frontend is none): thumbnails cached at the edge by path, options and the Accept header's format class."
+  type        = bool
+  default     = true
+}
+
+variable "cdn_default_ttl" {
+  description = "Seconds CloudFront keeps a thumbnail whose response names no lifetime (the function's Cache-Control wins otherwise)."
+  type        = number
+  default     = 86400
+}
+
+variable "cdn_price_class" {
+  description = "CloudFront price class: PriceClass_100 (North America, Europe), PriceClass_200, or PriceClass_All."
+  type        = string
+  default     = "PriceClass_100"
+
+  validation {
+    condition     = contains(["PriceClass_100", "PriceClass_200", "PriceClass_All"], var.cdn_price_class)
+    error_message = "cdn_price_class must be PriceClass_100, PriceClass_200 or PriceClass_All."
+  }
+}
+
+variable "cdn_aliases" {
+  description = "Host names of the distribution (need cdn_certificate_arn, a certificate in us-east-1 covering them)."
+  type        = list(string)
+  default     = []
+}
+
+variable "cdn_certificate_arn" {
+  description = "ACM certificate (us-east-1) for cdn_aliases; null: the *.cloudfront.net certificate."
+  type        = string
+  default     = null
+}
+
+variable "cdn_web_acl_id" {
+  description = "A WAF web ACL (its ARN) for the distribution; null: none."
+  type        = string
+  default     = null
+}
+
+variable "cdn_log_bucket" {
+  description = "Bucket domain name (e.g. logs.s3.amazonaws.com, ACLs enabled) for CloudFront's standard access logs; null: no logs."
+  type        = string
+  default     = null
+}
+
+variable "cdn_geo_allow" {
+  description = "ISO 3166-1 alpha-2 country codes the CDN serves (empty: every country)."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for c in var.cdn_geo_allow : can(regex("^[A-Z]{2}$", c))])
+    error_message = "cdn_geo_allow takes two-letter country codes such as DE or US."
+  }
+}

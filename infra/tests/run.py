@@ -54,6 +54,8 @@ def need_tools():
         missing.append('moto_server: pip install "moto[server]"')
     if not shutil.which("aws"):
         missing.append("the AWS CLI: pip install awscli")
+    if not shutil.which("node"):
+        missing.append("node (Node.js), for the CloudFront Function's unit test")
     if missing:
         sys.exit("infra/tests/run.py: missing:\n  " + "\n  ".join(missing))
 
@@ -122,6 +124,35 @@ def plan_checks(name, layout, plan):
     fn = res["aws_lambda_function.this"]["values"]
     check(fn.get("reserved_concurrent_executions") in (None, -1), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
     return sum(1 for r in res.values() if r["mode"] == "managed")
+
+
+def cdn_checks(name, plan):
+    """Issue 14: the distribution, its cache policy and the CloudFront Function, as planned
+    (moto has neither cache policies nor CloudFront Functions, so this plan is not applied)."""
+    res = by_address(plan["planned_values"]["root_module"])
+    for addr in ("aws_cloudfront_distribution.this[0]", "aws_cloudfront_cache_policy.thumbnails[0]",
+                 "aws_cloudfront_function.accept[0]"):
+        check(addr in res, f"{name}: {addr} missing from the CDN plan")
+    fn = res["aws_cloudfront_function.accept[0]"]["values"]
+    check(fn["runtime"] == "cloudfront-js-2.0" and fn["publish"], f"{name}: function {fn['runtime']}")
+    check(fn["code"] == (INFRA / "cdn/accept.js").read_text(), f"{name}: the function's code is not cdn/accept.js")
+    key = res["aws_cloudfront_cache_policy.thumbnails[0]"]["values"]["parameters_in_cache_key_and_forwarded_to_origin"][0]
+    headers = set(key["headers_config"][0]["headers"][0]["items"])
+    check(headers == {"accept", "authorization"}, f"{name}: cache key headers {headers}")
+    check(key["query_strings_config"][0]["query_string_behavior"] == "all", f"{name}: query strings")
+    check(not key["enable_accept_encoding_gzip"] and not key["enable_accept_encoding_brotli"],
+          f"{name}: compression in the cache key")
+    dist = res["aws_cloudfront_distribution.this[0]"]["values"]
+    (thumbs,) = dist["ordered_cache_behavior"]
+    check(thumbs["path_pattern"] == "/thumbnails/*", f"{name}: {thumbs['path_pattern']}")
+    check(not thumbs["compress"] and thumbs["viewer_protocol_policy"] == "https-only", f"{name}: thumbnails behavior")
+    check([f["event_type"] for f in thumbs["function_association"]] == ["viewer-request"], f"{name}: function association")
+    default = dist["default_cache_behavior"][0]
+    check(default["cache_policy_id"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", f"{name}: uploads must not be cached")
+    check("PUT" in default["allowed_methods"] and not default["compress"], f"{name}: default behavior")
+    origin = dist["origin"][0]["custom_origin_config"][0]
+    check(origin["origin_protocol_policy"] == "https-only", f"{name}: origin {origin}")
+    check("cdn_url" in plan["output_changes"], f"{name}: no cdn_url output")
 
 
 def state_checks(name, layout, state):
@@ -207,6 +238,10 @@ def run_layout(name, layout, endpoint, work, base_env):
     # The lock file as committed: a provider that does not match it fails here.
     tf(stack, env, "init", "-backend=false", "-input=false", "-lockfile=readonly")
     tf(stack, env, "validate")
+    cdn_plan = state_dir / "tfplan-cdn"
+    tf(stack, env, "plan", "-input=false", f"-state={state}", f"-var-file={varfile}", "-var=cdn=true",
+       f"-out={cdn_plan}")
+    cdn_checks(name, json.loads(tf(stack, env, "show", "-json", str(cdn_plan), capture=True)))
     tf(stack, env, "plan", "-input=false", f"-state={state}", f"-var-file={varfile}", f"-out={planfile}")
     with zipfile.ZipFile(planfile) as z:
         for member in z.namelist():
@@ -300,6 +335,8 @@ def main():
             tf(root, e, "init", "-backend=false", "-input=false", "-lockfile=readonly")
             tf(root, e, "validate")
         print("  init (lock files as committed) and validate: infra, infra/examples/aws, infra/deploy-roles", flush=True)
+        # The CDN's CloudFront Function, on the cases thumbnail-http's FormatClass passes.
+        subprocess.run(["node", str(INFRA / "cdn/accept.test.js")], check=True)
         deploy_roles(work, env)
         for name, layout in LAYOUTS.items():
             # A fresh account for each layout: both use the same names.

@@ -1,7 +1,7 @@
 //! What each thumbnail looks like, from flags. Every value goes through the core's one option
 //! parser ([`ThumbnailSpec::set`]), the same one presets and query strings use.
 
-use thumbnail_core::ThumbnailSpec;
+use thumbnail_core::{OutputFormat, ThumbnailSpec};
 
 /// What each thumbnail looks like. Every flag has an environment variable.
 #[derive(Debug, Clone, clap::Args)]
@@ -20,7 +20,7 @@ pub struct SpecArgs {
     #[arg(long, value_parser = option("gravity"), env = "THUMBNAIL_GRAVITY")]
     pub gravity: Option<String>,
 
-    /// jpeg, png or webp [default: jpeg].
+    /// jpeg, png, webp or avif [default: jpeg].
     #[arg(long, value_parser = option("format"), env = "THUMBNAIL_FORMAT")]
     pub format: Option<String>,
 
@@ -72,8 +72,14 @@ impl SpecArgs {
             .into_iter()
             .filter_map(|(k, v)| Some((k, v.as_deref()?)))
             .chain(flags.into_iter().filter_map(|(k, v)| Some((k, v?))));
-        ThumbnailSpec::default()
+        let spec = ThumbnailSpec::default()
             .with_options(pairs)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if spec.format == OutputFormat::Auto {
+            // Outputs are named before they are made, and auto is the HTTP API's choice by
+            // the client's Accept header.
+            return Err("--format auto is for HTTP clients: name jpeg, png, webp or avif".into());
+        }
+        Ok(spec)
     }
 }

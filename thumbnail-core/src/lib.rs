@@ -47,7 +47,7 @@ mod stages;
 pub use decode::{ColorModel, ImageInfo};
 pub use error::{Error, ErrorKind, Result};
 pub use format::{InputFormat, sniff};
-pub use options::{SPEC_OPTIONS, parse_size};
+pub use options::{MAX_DPR, SPEC_OPTIONS, parse_size};
 pub use orient::Orientation;
 pub use pipeline::{Processed, Thumbnail};
 pub use pixels::{Bitmap, PixelLayout};

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::spec::{Fit, Gravity, OutputFormat, Rgba, Subsampling, ThumbnailSpec};
 
 /// The options [`ThumbnailSpec::set`] takes, in the order they are documented.
-pub const SPEC_OPTIONS: [&str; 10] = [
+pub const SPEC_OPTIONS: [&str; 11] = [
     "size",
     "width",
     "height",
@@ -23,22 +23,27 @@ pub const SPEC_OPTIONS: [&str; 10] = [
     "background",
     "progressive",
     "chroma",
+    "dpr",
 ];
+
+/// The largest device pixel ratio `dpr` takes.
+pub const MAX_DPR: f64 = 4.0;
 
 impl ThumbnailSpec {
     /// Sets one option from its text form:
     ///
     /// | option | values |
     /// |---|---|
-    /// | `size` | `WxH`, or `W` for a square |
-    /// | `width`, `height` | one side, in pixels |
+    /// | `size` | `WxH`, `W` for a square, `Wx` or `xH` for one side (the other [auto](ThumbnailSpec::resolved)) |
+    /// | `width`, `height` | one side, in pixels (given alone in [`ThumbnailSpec::with_options`], the other side is auto) |
     /// | `fit` | `cover`, `contain`, `fill`, `inside` |
     /// | `gravity` | `centre`, `north`, `northeast`, ..., `entropy` |
-    /// | `format` | `jpeg`, `png`, `webp` |
+    /// | `format` | `jpeg`, `png`, `webp`, `avif`, `auto` (see [`OutputFormat::Auto`]) |
     /// | `quality` | 1-100 |
     /// | `background` | `#rgb`, `#rrggbb`, `#rrggbbaa`, `white`, `black`, `transparent` |
     /// | `progressive` | `true`/`false` (also `1`/`0`, `yes`/`no`) |
     /// | `chroma` | `420` or `444` (JPEG chroma subsampling) |
+    /// | `dpr` | 1-4: multiplies the size; only in [`ThumbnailSpec::with_options`], after the other options |
     ///
     /// Anything else is an [`Error::InvalidSpec`] naming the option. The spec is not checked
     /// as a whole here: [`ThumbnailSpec::with_options`] does that once every option is set.
@@ -79,6 +84,11 @@ impl ThumbnailSpec {
                     _ => return Err(invalid(format!("chroma {value:?} is not 420 or 444"))),
                 }
             }
+            "dpr" => {
+                return Err(invalid(format!(
+                    "dpr {value:?} scales the whole size: give it with the other options"
+                )));
+            }
             other => {
                 return Err(invalid(format!(
                     "unknown option {other:?} (expected one of: {})",
@@ -90,7 +100,10 @@ impl ThumbnailSpec {
     }
 
     /// This spec with every `(option, value)` pair [set](ThumbnailSpec::set) in order, then
-    /// [validated](ThumbnailSpec::validate).
+    /// [validated](ThumbnailSpec::validate). A `width` or `height` given without the other
+    /// (and without `size`) leaves the other side auto, from the source's aspect ratio, as
+    /// sharp and imgproxy do; `dpr` then multiplies the size (a 160x160 at `dpr=2` is the
+    /// 320x320 thumbnail).
     ///
     /// ```
     /// use thumbnail_core::{OutputFormat, ThumbnailSpec};
@@ -98,6 +111,12 @@ impl ThumbnailSpec {
     /// let spec = ThumbnailSpec::default().with_options([("format", "webp"), ("quality", "70")])?;
     /// assert_eq!((spec.format, spec.quality, spec.width), (OutputFormat::WebP, 70, 100));
     /// assert!(ThumbnailSpec::default().with_options([("width", "0")]).is_err());
+    ///
+    /// let wide = ThumbnailSpec::default().with_options([("width", "320")])?;
+    /// assert_eq!((wide.width, wide.height), (320, 0));
+    /// let retina = ThumbnailSpec::default().with_options([("dpr", "2"), ("size", "160x90")])?;
+    /// assert_eq!((retina.width, retina.height), (320, 180));
+    /// assert!(ThumbnailSpec::default().with_options([("dpr", "5")]).is_err());
     /// # Ok::<(), thumbnail_core::Error>(())
     /// ```
     pub fn with_options<K, V>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self>
@@ -105,8 +124,28 @@ impl ThumbnailSpec {
         K: AsRef<str>,
         V: AsRef<str>,
     {
+        let (mut width, mut height, mut dpr) = (false, false, None);
         for (k, v) in pairs {
-            self.set(k.as_ref(), v.as_ref())?;
+            let (k, v) = (k.as_ref(), v.as_ref());
+            match k {
+                "dpr" => dpr = Some(parse_dpr(v)?),
+                "size" => (width, height) = (true, true),
+                "width" => width = true,
+                "height" => height = true,
+                _ => {}
+            }
+            if k != "dpr" {
+                self.set(k, v)?;
+            }
+        }
+        match (width, height) {
+            (true, false) => self.height = 0,
+            (false, true) => self.width = 0,
+            _ => {}
+        }
+        if let Some(dpr) = dpr {
+            let scaled = |v: u32| (f64::from(v) * dpr).round().min(f64::from(u32::MAX)) as u32;
+            (self.width, self.height) = (scaled(self.width), scaled(self.height));
         }
         self.validate()?;
         Ok(self)
@@ -121,7 +160,18 @@ fn dimension(name: &str, value: &str) -> Result<u32> {
     value
         .trim()
         .parse()
-        .map_err(|_| invalid(format!("{name} {value:?} is not a whole number of pixels")))
+        .ok()
+        .filter(|&v| v > 0)
+        .ok_or_else(|| invalid(format!("{name} {value:?} is not a whole number of pixels")))
+}
+
+fn parse_dpr(value: &str) -> Result<f64> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|d| (1.0..=MAX_DPR).contains(d))
+        .ok_or_else(|| invalid(format!("dpr {value:?} is not a number from 1 to {MAX_DPR}")))
 }
 
 fn boolean(name: &str, value: &str) -> Result<bool> {
@@ -180,14 +230,19 @@ text_enum!(OutputFormat, "format", {
     Jpeg => "jpeg" | "jpg",
     Png => "png",
     WebP => "webp",
+    Avif => "avif",
+    Auto => "auto",
 });
 
-/// Parses `WxH` (also `W` alone for a square), e.g. `100x100`, `320x180`, `64`.
+/// Parses `WxH` (also `W` alone for a square), e.g. `100x100`, `320x180`, `64`; `320x` or
+/// `x240` leave the missing side 0, [auto](ThumbnailSpec::resolved).
 ///
 /// ```
 /// assert_eq!(thumbnail_core::parse_size("320x180").unwrap(), (320, 180));
 /// assert_eq!(thumbnail_core::parse_size("64").unwrap(), (64, 64));
+/// assert_eq!(thumbnail_core::parse_size("320x").unwrap(), (320, 0));
 /// assert!(thumbnail_core::parse_size("0x10").is_err());
+/// assert!(thumbnail_core::parse_size("x").is_err());
 /// ```
 pub fn parse_size(s: &str) -> Result<(u32, u32)> {
     let bad = || Error::InvalidSpec(format!("size {s:?} is not WxH, e.g. 100x100"));
@@ -195,8 +250,18 @@ pub fn parse_size(s: &str) -> Result<(u32, u32)> {
         Some((w, h)) => (w, h),
         None => (s, s),
     };
-    let w: u32 = w.trim().parse().map_err(|_| bad())?;
-    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    let side = |name: &str, v: &str| match v.trim() {
+        "" => Ok(0),
+        v => match v.parse::<u32>() {
+            Ok(0) => Err(Error::InvalidSpec(format!(
+                "size {s:?}: a {name} of 0 is not allowed (leave the {name} out, as in 320x or x240, \
+                 to keep the aspect ratio)"
+            ))),
+            Ok(v) => Ok(v),
+            Err(_) => Err(bad()),
+        },
+    };
+    let (w, h) = (side("width", w)?, side("height", h)?);
     ThumbnailSpec::sized(w, h).validate()?;
     Ok((w, h))
 }
@@ -258,13 +323,12 @@ mod tests {
     #[test]
     fn every_documented_option_is_taken() {
         let values = [
-            "64x32", "64", "32", "inside", "north", "png", "70", "#000", "yes", "444",
+            "64x32", "64", "32", "inside", "north", "png", "70", "#000", "yes", "444", "2",
         ];
-        let mut spec = ThumbnailSpec::default();
-        for (option, value) in SPEC_OPTIONS.iter().zip(values) {
-            spec.set(option, value).unwrap();
-        }
-        assert_eq!((spec.width, spec.height, spec.fit), (64, 32, Fit::Inside));
+        let spec = ThumbnailSpec::default()
+            .with_options(SPEC_OPTIONS.iter().zip(values))
+            .unwrap();
+        assert_eq!((spec.width, spec.height, spec.fit), (128, 64, Fit::Inside));
         assert_eq!(
             (spec.gravity, spec.format, spec.quality),
             (Gravity::North, OutputFormat::Png, 70)

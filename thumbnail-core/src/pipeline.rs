@@ -50,6 +50,17 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
         });
     }
     limits.check_deadline()?;
+    let specs: Vec<ThumbnailSpec> = specs
+        .iter()
+        .map(|s| {
+            let s = s.resolved(info.upright_size());
+            s.with_format(s.format.for_source(info.has_alpha))
+        })
+        .collect();
+    for s in &specs {
+        limits.check_output(s)?;
+    }
+    let specs = &specs[..];
     let decoded = stages::decode_probed(data, &probed, specs, limits)?;
     limits.check_deadline()?;
     let upright = stages::normalise(decoded, info, specs);

@@ -67,15 +67,24 @@ pub enum OutputFormat {
     Jpeg,
     Png,
     WebP,
+    /// AV1 in HEIF (the `avif` feature, on by default, builds the encoder).
+    Avif,
+    /// The best the client takes, chosen by the front end (an HTTP `Accept` header) before
+    /// the engine runs; what is left to the engine becomes PNG when the source has alpha,
+    /// JPEG otherwise.
+    Auto,
 }
 
 impl OutputFormat {
-    /// The MIME type of this format.
+    /// The MIME type of this format (`Auto`'s is only known once the source is:
+    /// `application/octet-stream`).
     pub fn mime(self) -> &'static str {
         match self {
             OutputFormat::Jpeg => "image/jpeg",
             OutputFormat::Png => "image/png",
             OutputFormat::WebP => "image/webp",
+            OutputFormat::Avif => "image/avif",
+            OutputFormat::Auto => "application/octet-stream",
         }
     }
 
@@ -85,12 +94,23 @@ impl OutputFormat {
             OutputFormat::Jpeg => "jpg",
             OutputFormat::Png => "png",
             OutputFormat::WebP => "webp",
+            OutputFormat::Avif => "avif",
+            OutputFormat::Auto => "auto",
         }
     }
 
     /// Whether the format can carry an alpha channel.
     pub fn supports_alpha(self) -> bool {
         !matches!(self, OutputFormat::Jpeg)
+    }
+
+    /// The format the engine writes for a source with or without alpha: `Auto` resolved.
+    pub fn for_source(self, has_alpha: bool) -> Self {
+        match self {
+            OutputFormat::Auto if has_alpha => OutputFormat::Png,
+            OutputFormat::Auto => OutputFormat::Jpeg,
+            other => other,
+        }
     }
 }
 
@@ -132,7 +152,9 @@ impl Default for Rgba {
 ///
 /// let webp = spec.with_size(320, 180).with_format(OutputFormat::WebP);
 /// webp.validate().unwrap();
-/// assert!(spec.with_size(0, 100).validate().is_err());
+/// // One side may be 0: it follows from the source's aspect ratio. Not both.
+/// spec.with_size(0, 100).validate().unwrap();
+/// assert!(spec.with_size(0, 0).validate().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -228,10 +250,15 @@ impl ThumbnailSpec {
         }
     }
 
-    /// Checks the size and quality ranges.
+    /// Checks the size and quality ranges. One side may be 0, [auto](ThumbnailSpec::resolved).
     pub fn validate(&self) -> Result<()> {
+        if self.width == 0 && self.height == 0 {
+            return Err(Error::InvalidSpec(
+                "width and height are both 0: at least one side is needed".into(),
+            ));
+        }
         for (name, v) in [("width", self.width), ("height", self.height)] {
-            if v == 0 || v > MAX_DIMENSION {
+            if v > MAX_DIMENSION {
                 return Err(Error::InvalidSpec(format!(
                     "{name} {v} is outside 1..={MAX_DIMENSION}"
                 )));
@@ -244,6 +271,29 @@ impl ThumbnailSpec {
             )));
         }
         Ok(())
+    }
+
+    /// This spec for a source of `size` (upright) pixels: a side that is 0 ("auto": a
+    /// `width` or `height` given alone) takes the value that keeps the source's aspect ratio,
+    /// so nothing is cropped or padded.
+    ///
+    /// ```
+    /// use thumbnail_core::ThumbnailSpec;
+    ///
+    /// let wide = ThumbnailSpec::sized(320, 0).resolved((4000, 3000));
+    /// assert_eq!((wide.width, wide.height), (320, 240));
+    /// let tall = ThumbnailSpec::sized(0, 100).resolved((3000, 4000));
+    /// assert_eq!((tall.width, tall.height), (75, 100));
+    /// ```
+    pub fn resolved(self, size: (u32, u32)) -> Self {
+        let (sw, sh) = (f64::from(size.0.max(1)), f64::from(size.1.max(1)));
+        let side = |v: f64| (v.round() as u32).clamp(1, MAX_DIMENSION);
+        match (self.width, self.height) {
+            (0, 0) => self,
+            (0, h) => self.with_size(side(f64::from(h) * sw / sh), h),
+            (w, 0) => self.with_size(w, side(f64::from(w) * sh / sw)),
+            _ => self,
+        }
     }
 
     /// A canonical, file-name-safe text that differs whenever the output would differ.
@@ -285,6 +335,7 @@ impl ThumbnailSpec {
 /// assert_eq!(limits.max_scans, 100);
 /// assert_eq!(limits.max_memory, 32 * 1024 * 1024);
 /// assert_eq!(limits.deadline, None);
+/// assert_eq!(limits.max_output_dimension, thumbnail_core::MAX_DIMENSION);
 ///
 /// // A request with 30 s to live hands its deadline to the engine, which stops there.
 /// let request = limits.with_deadline(Some(Instant::now() + Duration::from_secs(30)));
@@ -309,6 +360,10 @@ pub struct Limits {
     /// resolution each way, 4 bytes a pixel), so the limit bites on hostile files, not on big
     /// outputs.
     pub max_memory: u64,
+    /// Longest side of a thumbnail, checked once an auto side (a `width` or `height` given
+    /// alone) is known from the source: a service that caps the sizes clients ask for caps
+    /// the sizes an aspect ratio makes too.
+    pub max_output_dimension: u32,
     /// When the work must stop: checked per scan, per row band and per stage, so a decode
     /// past it ends with [`Error::DeadlineExceeded`] within milliseconds. `None`: no deadline.
     pub deadline: Option<Instant>,
@@ -321,6 +376,7 @@ impl Default for Limits {
             max_pixels: 100_000_000,
             max_scans: 100,
             max_memory: 32 * 1024 * 1024,
+            max_output_dimension: MAX_DIMENSION,
             deadline: None,
         }
     }
@@ -350,6 +406,14 @@ impl Limits {
         Limits { max_memory, ..self }
     }
 
+    /// These limits with another longest thumbnail side.
+    pub fn with_max_output_dimension(self, max_output_dimension: u32) -> Self {
+        Limits {
+            max_output_dimension,
+            ..self
+        }
+    }
+
     /// These limits with a deadline (or none).
     pub fn with_deadline(self, deadline: Option<Instant>) -> Self {
         Limits { deadline, ..self }
@@ -362,6 +426,18 @@ impl Limits {
                 size,
                 limit: self.max_input_bytes,
             });
+        }
+        Ok(())
+    }
+
+    /// Refuses a (resolved) spec with a side over [`Limits::max_output_dimension`].
+    pub(crate) fn check_output(&self, spec: &ThumbnailSpec) -> Result<()> {
+        let max = self.max_output_dimension;
+        if spec.width > max || spec.height > max {
+            return Err(Error::InvalidSpec(format!(
+                "a {}x{} thumbnail is over the largest size allowed here, {max}x{max}",
+                spec.width, spec.height
+            )));
         }
         Ok(())
     }
@@ -421,8 +497,11 @@ mod tests {
         let ok = ThumbnailSpec::default();
         ok.validate().unwrap();
         for bad in [
-            ThumbnailSpec { width: 0, ..ok },
-            ThumbnailSpec { height: 0, ..ok },
+            ThumbnailSpec {
+                width: 0,
+                height: 0,
+                ..ok
+            },
             ThumbnailSpec { width: 16385, ..ok },
             ThumbnailSpec { quality: 0, ..ok },
             ThumbnailSpec { quality: 101, ..ok },
@@ -432,6 +511,9 @@ mod tests {
                 crate::ErrorKind::InvalidSpec
             );
         }
+        // One side may be left to the aspect ratio, not both.
+        ThumbnailSpec { width: 0, ..ok }.validate().unwrap();
+        ThumbnailSpec { height: 0, ..ok }.validate().unwrap();
         ThumbnailSpec {
             width: 16384,
             height: 1,

@@ -82,16 +82,18 @@ impl Auth {
         !self.api_keys.is_empty() || self.signing_key.is_some()
     }
 
-    /// Checks a request; reads pass without credentials when they are public.
-    pub fn check(
+    /// Checks a request and says with what right it is made. Credentials, when given, are
+    /// checked even on a public read (a signed URL may allow more than a public read does);
+    /// reads without credentials pass when they are public.
+    pub(crate) fn check(
         &self,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
         read: bool,
-    ) -> Result<(), ApiError> {
-        if !self.enabled() || (read && self.public_reads) {
-            return Ok(());
+    ) -> Result<Access, ApiError> {
+        if !self.enabled() {
+            return Ok(Access::Open);
         }
         if let Some(given) = bearer(headers) {
             let ok = self
@@ -99,7 +101,7 @@ impl Auth {
                 .iter()
                 .any(|k| bool::from(k.as_bytes().ct_eq(given.as_bytes())));
             if ok {
-                return Ok(());
+                return Ok(Access::Credentialed);
             }
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -117,7 +119,11 @@ impl Auth {
                 )
             })?;
             let lifetime = self.max_signed_lifetime.as_secs();
-            return verify(key, method, uri.path(), query, now(), lifetime);
+            verify(key, method, uri.path(), query, now(), lifetime)?;
+            return Ok(Access::Credentialed);
+        }
+        if read && self.public_reads {
+            return Ok(Access::Anonymous);
         }
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -125,6 +131,17 @@ impl Auth {
             "credentials required: Authorization: Bearer <key>, or a signed URL",
         ))
     }
+}
+
+/// With what right a request is made, as [`Auth::check`] found (a request extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// No credentials are configured: everything is open.
+    Open,
+    /// A public read without credentials: presets and the allowed sizes only.
+    Anonymous,
+    /// A valid API key or signed URL.
+    Credentialed,
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

@@ -7,14 +7,15 @@
 //! |---|---|
 //! | `PUT /images/{key}` | store an original, make its thumbnails, answer with the default one |
 //! | `GET /images/{key}` | the stored original |
-//! | `GET /thumbnails/{key}`, `/thumbnails/{preset}/{key}` | a stored thumbnail (made on first request if missing) |
+//! | `GET /thumbnails/{key}` | a preset's thumbnail, or any size by its options (made on first request if missing, then stored) |
 //! | `POST /thumbnail` | body in, thumbnail out, nothing stored |
 //! | `POST /uploads/{key}` | a presigned upload URL for large files (S3 stores) |
 //! | `GET /healthz`, `/readyz`, `/metrics` | liveness, storage reachable, Prometheus |
 //!
-//! Thumbnail options in the query (`size=WxH`, `width`, `height`, `fit`, `gravity`, `format`,
-//! `quality`, `background`, `progressive`, `chroma`: [`thumbnail_core::ThumbnailSpec::set`]'s,
-//! the one parser every front end uses) override the default preset. Errors are JSON: `{"error": code, "message": ...}`.
+//! Thumbnail options in the query (`size=WxH`, `width`, `height`, `dpr`, `fit`, `gravity`,
+//! `format`, `quality`, `background`, `progressive`, `chroma`:
+//! [`thumbnail_core::ThumbnailSpec::with_options`]'s, the one parser every front end uses)
+//! override the default preset. Errors are JSON: `{"error": code, "message": ...}`.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -39,9 +40,11 @@ mod auth;
 mod body;
 mod cors;
 mod error;
+mod flight;
 mod gate;
 mod metrics;
 mod middleware;
+mod negotiate;
 mod query;
 mod respond;
 mod routes;
@@ -54,12 +57,15 @@ use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post, put};
 use thumbnail_storage::{Key, Store, Thumbnailer};
+
+use crate::flight::Flights;
 use tokio::sync::Semaphore;
 
 pub use crate::auth::{Auth, DEFAULT_MAX_SIGNED_LIFETIME, MIN_KEY_BYTES, check_key, sign};
 pub use crate::error::ApiError;
 pub use crate::gate::JobGate;
 pub use crate::metrics::Metrics;
+pub use crate::negotiate::FormatClass;
 pub use crate::server::{ServerLimits, serve};
 
 /// Limits and behaviour of the API. Every limit has a default and a knob.
@@ -67,8 +73,14 @@ pub use crate::server::{ServerLimits, serve};
 pub struct HttpConfig {
     /// Largest request body, in bytes (413 above it).
     pub max_body_bytes: u64,
-    /// Largest width or height a query may ask for.
+    /// Largest width or height a query may ask for (an auto side included, once the image
+    /// gives it).
     pub max_dimension: u32,
+    /// Sizes (`(width, height)`, 0 for an auto side) that requests without credentials may
+    /// have made, besides the presets, over any preset's other options, in any format.
+    pub allow_sizes: Vec<(u32, u32)>,
+    /// Most sizes made on request and stored for one original (403 beyond).
+    pub max_derivatives: usize,
     /// Image jobs at once.
     pub max_jobs: usize,
     /// Requests allowed to wait for a job slot (503 with Retry-After beyond).
@@ -100,6 +112,8 @@ impl Default for HttpConfig {
         HttpConfig {
             max_body_bytes: thumbnail_core::Limits::default().max_input_bytes,
             max_dimension: 4096,
+            allow_sizes: Vec::new(),
+            max_derivatives: DEFAULT_MAX_DERIVATIVES,
             max_jobs: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_queue: 64,
             request_timeout: Duration::from_secs(30),
@@ -115,6 +129,9 @@ impl Default for HttpConfig {
     }
 }
 
+/// The default of [`HttpConfig::max_derivatives`]: sizes on request per original.
+pub const DEFAULT_MAX_DERIVATIVES: usize = 50;
+
 /// Everything the handlers share, passed explicitly.
 #[derive(Clone, Debug)]
 pub struct AppState(Arc<Inner>);
@@ -123,6 +140,10 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     originals: Arc<dyn Store>,
     thumbnailer: Thumbnailer,
+    /// The thumbnailer for sizes clients ask for: outputs capped at `max_dimension`.
+    on_request: Thumbnailer,
+    /// Sizes being made on request, so that concurrent first requests make each once.
+    flights: Flights,
     config: HttpConfig,
     auth: Auth,
     gate: JobGate,
@@ -147,9 +168,15 @@ impl AppState {
             .min(Semaphore::MAX_PERMITS);
         let bodies = Arc::new(Semaphore::new(budget));
         let reads = Arc::new(Semaphore::new(config.max_original_reads.max(1)));
+        let capped = thumbnailer
+            .limits
+            .with_max_output_dimension(config.max_dimension);
+        let on_request = thumbnailer.clone().with_limits(capped);
         AppState(Arc::new(Inner {
             originals,
             thumbnailer,
+            on_request,
+            flights: Flights::default(),
             config,
             auth,
             gate,

@@ -114,9 +114,11 @@ fn request_id() -> String {
 
 /// Checks credentials before a handler runs: GET and HEAD are reads (public when configured
 /// so), anything else a write.
-pub(crate) async fn authorize(State(s): State<AppState>, req: Request, next: Next) -> Handler {
+pub(crate) async fn authorize(State(s): State<AppState>, mut req: Request, next: Next) -> Handler {
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
-    s.0.auth
-        .check(req.method(), req.uri(), req.headers(), read)?;
+    let access =
+        s.0.auth
+            .check(req.method(), req.uri(), req.headers(), read)?;
+    req.extensions_mut().insert(access);
     Ok(next.run(req).await)
 }

@@ -37,8 +37,17 @@ async fn delete_cascades(kind: Kind) {
         put("/images/trips/dog.jpg").await.unwrap().status(),
         StatusCode::CREATED
     );
+    // A size made on request goes with its original too.
+    let made = s
+        .http
+        .get(s.url("/thumbnails/trips/cat.jpg?width=77"))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), StatusCode::OK);
     let thumbs_before = keys(s.thumbs.as_ref()).await;
-    assert_eq!(thumbs_before.len(), 5, "{kind:?}: {thumbs_before:?}");
+    assert_eq!(thumbs_before.len(), 6, "{kind:?}: {thumbs_before:?}");
     assert!(
         thumbs_before
             .iter()

@@ -299,7 +299,12 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
         }
     }
     let size = record.s3.object.size.unwrap_or(0);
-    match app.thumbnailer.process(&key).await {
+    // A new version of the original: the sizes made from the old one go too.
+    let made = app
+        .thumbnailer
+        .process_replaced(&key, thumbnail_storage::Work::default())
+        .await;
+    match made {
         Ok(report) => {
             info!(
                 key = %key,

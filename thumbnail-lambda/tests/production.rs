@@ -451,3 +451,50 @@ async fn a_deleted_original_takes_its_thumbnails_along() {
         "{left:?}"
     );
 }
+
+/// Issue 14: a size made on request is served until its original is replaced; the upload
+/// event of the new version (a direct S3 upload, not through the API) removes it, so no
+/// thumbnail of the old picture is ever served for the new one, and the next request makes
+/// it from the new original.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_event_removes_the_sizes_of_the_replaced_original() {
+    let (store, q) = bucket("lambda-replaced").await;
+    let b = store.bucket().to_string();
+    let app = app(&store, &q, vec![]).await;
+    let resp = handle(&app, event(v2("PUT", "/images/r.jpg", Some(&photo()))))
+        .await
+        .unwrap();
+    assert_eq!(resp["statusCode"], 201, "{resp}");
+    let mut get = v2("GET", "/thumbnails/r.jpg", None);
+    get["rawQueryString"] = json!("width=90");
+    get["queryStringParameters"] = json!({"width": "90"});
+    let resp = handle(&app, event(get.clone())).await.unwrap();
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let old = B64.decode(resp["body"].as_str().unwrap()).unwrap();
+    assert_eq!(dims(&old), (90, 60), "width alone: 3:2 like the photo");
+    let sized = |keys: &[String]| {
+        keys.iter()
+            .any(|k| k.starts_with("thumbnails/_sizes/r.jpg/"))
+    };
+    assert!(sized(&thumbnail_testkit::keys(&store).await));
+
+    // A new picture under the same key, straight into the bucket: 3:4 this time.
+    let tall = thumbnail_core::thumbnail(
+        &photo(),
+        &thumbnail_core::ThumbnailSpec::sized(600, 800),
+        &thumbnail_core::Limits::default(),
+    )
+    .unwrap()
+    .bytes;
+    let etag = put(&store, "originals/r.jpg", tall).await;
+    let out = handle(&app, event(s3_put(&b, "originals/r.jpg", &etag)))
+        .await
+        .unwrap();
+    assert_eq!(out["processed"], json!(["originals/r.jpg"]), "{out}");
+    let left = thumbnail_testkit::keys(&store).await;
+    assert!(!sized(&left), "the old size is gone: {left:?}");
+    let resp = handle(&app, event(get)).await.unwrap();
+    assert_eq!(resp["statusCode"], 200, "{resp}");
+    let new = B64.decode(resp["body"].as_str().unwrap()).unwrap();
+    assert_eq!(dims(&new), (90, 120), "made from the new original");
+}

@@ -55,6 +55,11 @@ fn presets(text: &str) -> Result<Presets, String> {
     parse_presets(text).map(Presets).map_err(|e| e.to_string())
 }
 
+/// One `--allow-sizes` entry: `WxH`, `W` (a square), `Wx` or `xH` (the other side auto).
+fn allowed_size(text: &str) -> Result<(u32, u32), String> {
+    thumbnail_core::parse_size(text.trim()).map_err(|e| e.to_string())
+}
+
 /// Every setting of the service. Read it from flags ([`clap::Args`], flattened into
 /// `thumbnail serve`), from the environment ([`Config::from_env`]) or from any lookup
 /// ([`Config::from_lookup`]); each flag `--some-setting` has the variable
@@ -136,6 +141,22 @@ pub struct Config {
     /// Largest width or height a request may ask for.
     #[arg(long, default_value_t = 4096, env = "THUMBNAIL_MAX_DIMENSION")]
     pub max_dimension: u32,
+
+    /// Sizes a request without credentials (`--public-reads`) may have made besides the
+    /// presets, e.g. `64x64,320x,640x` (`320x`: 320 wide, the height from the image) [default:
+    /// none: presets only].
+    #[arg(
+        long = "allow-sizes",
+        env = "THUMBNAIL_ALLOW_SIZES",
+        value_delimiter = ',',
+        value_parser = allowed_size
+    )]
+    pub allow_sizes: Vec<(u32, u32)>,
+
+    /// Most sizes made on request and stored for one original; a new size past it is refused
+    /// (403, `too_many_sizes`). 0: no sizes on request.
+    #[arg(long, default_value_t = thumbnail_http::DEFAULT_MAX_DERIVATIVES, env = "THUMBNAIL_MAX_DERIVATIVES")]
+    pub max_derivatives: usize,
 
     /// Image jobs at once [default: the number of CPUs; 1 on Lambda].
     #[arg(long, env = "THUMBNAIL_JOBS")]

@@ -83,6 +83,8 @@ impl Config {
                 self.limits.max_input_bytes
             }),
             max_dimension: self.max_dimension,
+            allow_sizes: self.allow_sizes.clone(),
+            max_derivatives: self.max_derivatives,
             max_jobs: self.jobs(profile),
             max_queue: self.queue.unwrap_or(if lambda { 0 } else { 64 }),
             request_timeout: self.request_timeout.unwrap_or(profile.default_timeout()),

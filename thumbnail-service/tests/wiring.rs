@@ -76,7 +76,7 @@ async fn a_signed_url_keeps_every_option() {
     .await;
     let http = reqwest::Client::new();
     let options = "format=png&fit=contain&gravity=north&background=%23ff0000&quality=50\
-                   &progressive=false&chroma=444&height=90";
+                   &progressive=false&chroma=444&height=90&width=100";
     for (method, path) in [(Method::PUT, "/images/a.jpg"), (Method::POST, "/thumbnail")] {
         let url = thumbnail_http::sign(KEY.as_bytes(), &method, path, options, later());
         let resp = http

@@ -25,8 +25,10 @@ mod error;
 mod key;
 mod objects;
 mod presets;
+mod render;
 mod s3;
 mod sdk;
+mod sizes;
 mod thumbnailer;
 mod url;
 
@@ -40,11 +42,10 @@ pub use crate::error::{StoreError, Timeouts, source_chain};
 pub use crate::key::{Key, MAX_KEY_BYTES};
 pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};
+pub use crate::render::{DEFAULT_IMAGE_TIMEOUT, Work, earliest, render};
 pub use crate::s3::{S3Config, S3Store};
 pub use crate::sdk::aws_sdk_config;
-pub use crate::thumbnailer::{
-    DEFAULT_IMAGE_TIMEOUT, JobError, Report, SIZES, Thumbnailer, Work, Written, earliest, render,
-};
+pub use crate::thumbnailer::{JobError, Report, SIZES, Thumbnailer, Written};
 pub use crate::url::{open, open_s3};
 
 /// What a store knows about one object.

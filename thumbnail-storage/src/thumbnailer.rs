@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use thumbnail_core::{Limits, Processed, ThumbnailSpec};
 
+pub(crate) use crate::render::Work;
+use crate::render::{DEFAULT_IMAGE_TIMEOUT, earliest, render};
 use crate::{Key, Preset, PutOptions, Store, StoreError, bare_etag};
 
 /// Reads originals from one store and writes their thumbnails to another (or the same one,
@@ -98,97 +100,42 @@ impl JobError {
     }
 }
 
+/// What one call of `render_and_write` makes, stores and removes.
+pub(crate) struct Job<'a> {
+    /// Every preset's thumbnail.
+    pub presets: bool,
+    /// Sizes asked for by clients, stored under [`Thumbnailer::sized_key`].
+    pub sizes: &'a [ThumbnailSpec],
+    /// The bytes are a new original: stored first, once they proved to be an image.
+    pub store_original: bool,
+    /// Sizes of the original that were not written now are stale: removed.
+    pub prune: bool,
+    /// The original's ETag, recorded with each thumbnail.
+    pub source_etag: Option<String>,
+}
+
+impl Job<'_> {
+    pub(crate) fn presets() -> Self {
+        Job {
+            presets: true,
+            sizes: &[],
+            store_original: false,
+            prune: false,
+            source_etag: None,
+        }
+    }
+
+    pub(crate) fn of_source(self, source_etag: Option<String>) -> Self {
+        Job {
+            source_etag,
+            ..self
+        }
+    }
+}
+
 /// The folder (under the thumbnails' prefix) of sizes asked for by clients rather than named
 /// by presets; preset names cannot start with `_`, so it never collides with one.
 pub const SIZES: &str = "_sizes";
-
-/// The default of [`Thumbnailer::image_timeout`] and of the front ends' `--image-timeout`.
-pub const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What one image's work may take, and what it holds while it runs.
-///
-/// The work runs on a blocking thread that outlives a caller who stops waiting (a request
-/// past its deadline, a client gone). The deadline stops the work itself, and `hold` (a job
-/// slot, say) is dropped only once the work has ended, so a slot never frees while its CPU is
-/// still busy.
-#[derive(Default)]
-pub struct Work {
-    /// When the engine must stop (the earlier of this and the image timeout applies).
-    pub deadline: Option<Instant>,
-    /// Dropped when the work has ended.
-    pub hold: Option<Box<dyn Send>>,
-}
-
-impl std::fmt::Debug for Work {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Work")
-            .field("deadline", &self.deadline)
-            .field("hold", &self.hold.is_some())
-            .finish()
-    }
-}
-
-/// The earlier of two optional deadlines.
-pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// Makes `specs`' thumbnails of `bytes` on a blocking thread (image work is CPU-bound), under
-/// `limits` with the deadline of `work`, releasing `work.hold` when the work ends. `label`
-/// names the image in errors. The one hand-off from async code into the engine: the
-/// thumbnailer, the HTTP API and the batch CLI all call it.
-///
-/// ```
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// use std::time::{Duration, Instant};
-/// use thumbnail_core::{ErrorKind, Limits, ThumbnailSpec};
-/// use thumbnail_storage::{JobError, Work, render};
-///
-/// # let mut bmp = b"BM".to_vec();
-/// # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
-/// # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
-/// # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
-/// # bmp.extend([0u8; 24]);
-/// let bytes = bytes::Bytes::from(bmp);
-/// let specs = vec![ThumbnailSpec::default()];
-/// let out = render("a.bmp", bytes.clone(), specs.clone(), Limits::default(), Work::default()).await?;
-/// assert_eq!(out.thumbnails[0].width, 100);
-/// assert_eq!(out.info.width, 3);
-///
-/// // Past its deadline the engine stops and says so.
-/// let late = Work { deadline: Some(Instant::now() - Duration::from_secs(1)), hold: None };
-/// let err = render("a.bmp", bytes, specs, Limits::default(), late).await.unwrap_err();
-/// assert!(matches!(err, JobError::Image { ref source, .. } if source.kind() == ErrorKind::DeadlineExceeded));
-/// # Ok::<(), JobError>(())
-/// # }).unwrap();
-/// ```
-pub async fn render(
-    label: &str,
-    bytes: Bytes,
-    specs: Vec<ThumbnailSpec>,
-    limits: Limits,
-    work: Work,
-) -> Result<Processed, JobError> {
-    let limits = limits.with_deadline(earliest(limits.deadline, work.deadline));
-    let hold = work.hold;
-    tokio::task::spawn_blocking(move || {
-        let out = thumbnail_core::process(&bytes, &specs, &limits);
-        drop(hold);
-        out
-    })
-    .await
-    .map_err(|e| JobError::Worker {
-        key: label.to_string(),
-        message: e.to_string(),
-    })?
-    .map_err(|e| JobError::Image {
-        key: label.to_string(),
-        source: e,
-    })
-}
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
@@ -287,8 +234,9 @@ impl Thumbnailer {
         let start = Instant::now();
         let original = self.source.get(source, self.limits.max_input_bytes).await?;
         let read_ms = ms(start);
+        let job = Job::presets().of_source(original.meta.etag);
         let mut report = self
-            .render_and_write(source, original.bytes, work, None, original.meta.etag)
+            .render_and_write(source, original.bytes, work, job)
             .await?;
         report.read_ms = read_ms;
         Ok(report)
@@ -307,7 +255,27 @@ impl Thumbnailer {
         bytes: Bytes,
         work: Work,
     ) -> Result<Report, JobError> {
-        self.render_and_write(source, bytes, work, None, None).await
+        self.render_and_write(source, bytes, work, Job::presets())
+            .await
+    }
+
+    /// [`Thumbnailer::process_with`] for an original that was just stored in place of
+    /// another (an upload event): the sizes made from what was there before are removed, so
+    /// none is ever served for the new original; they are made again on request.
+    pub async fn process_replaced(&self, source: &Key, work: Work) -> Result<Report, JobError> {
+        self.check_source(source)?;
+        let start = Instant::now();
+        let original = self.source.get(source, self.limits.max_input_bytes).await?;
+        let read_ms = ms(start);
+        let job = Job {
+            prune: true,
+            ..Job::presets().of_source(original.meta.etag)
+        };
+        let mut report = self
+            .render_and_write(source, original.bytes, work, job)
+            .await?;
+        report.read_ms = read_ms;
+        Ok(report)
     }
 
     /// Whether every preset's thumbnail of `source` was made from the original whose ETag is
@@ -344,24 +312,13 @@ impl Thumbnailer {
         work: Work,
         sizes: &[ThumbnailSpec],
     ) -> Result<Report, JobError> {
-        self.render_and_write(source, bytes, work, Some(sizes), None)
-            .await
-    }
-
-    /// Removes every thumbnail of `source`: each preset's, and every size made for it. The
-    /// original is left as it is.
-    pub async fn delete_thumbnails(&self, source: &Key) -> Result<(), JobError> {
-        self.check_source(source)?;
-        let mut keys = Vec::new();
-        for preset in &self.presets {
-            keys.push(self.output_key(source, preset)?);
-        }
-        let sizes = self.dest.list(&self.sizes_folder(source)).await?;
-        keys.extend(sizes.into_iter().map(|o| o.key));
-        for key in &keys {
-            self.dest.delete(key).await?;
-        }
-        Ok(())
+        let job = Job {
+            sizes,
+            store_original: true,
+            prune: true,
+            ..Job::presets()
+        };
+        self.render_and_write(source, bytes, work, job).await
     }
 
     /// Deletes an original and every thumbnail of it. The thumbnails go first: a failure part
@@ -373,35 +330,18 @@ impl Thumbnailer {
         Ok(())
     }
 
-    /// Where the thumbnail of `source` for a size asked for by the client (not a preset) is
-    /// stored: `{prefix}/_sizes/{source}/{canonical spec}.{ext}`, one folder per original so
-    /// that replacing the original finds them all.
-    pub fn sized_key(&self, source: &Key, spec: &ThumbnailSpec) -> Result<Key, StoreError> {
-        let (folder, name) = (self.sizes_folder(source), spec.canonical());
-        Key::new(format!("{folder}/{name}.{}", spec.format.extension()))
-    }
-
-    fn sizes_folder(&self, source: &Key) -> String {
-        let prefix = self.prefix.trim_matches('/');
-        if prefix.is_empty() {
-            format!("{SIZES}/{source}")
-        } else {
-            format!("{prefix}/{SIZES}/{source}")
-        }
-    }
-
-    async fn render_and_write(
+    pub(crate) async fn render_and_write(
         &self,
         source: &Key,
         bytes: Bytes,
         work: Work,
-        store_original_with: Option<&[ThumbnailSpec]>,
-        mut source_etag: Option<String>,
+        job: Job<'_>,
     ) -> Result<Report, JobError> {
-        let sizes = store_original_with.unwrap_or_default();
+        let (sizes, mut source_etag) = (job.sizes, job.source_etag);
+        let presets = if job.presets { &self.presets[..] } else { &[] };
         self.check_source(source)?;
         let start = Instant::now();
-        let mut specs: Vec<_> = self.presets.iter().map(|p| p.spec).collect();
+        let mut specs: Vec<_> = presets.iter().map(|p| p.spec).collect();
         specs.extend_from_slice(sizes);
         let rendered = render(
             source.as_str(),
@@ -413,7 +353,7 @@ impl Thumbnailer {
         .await?;
         let render_ms = ms(start);
         let size = bytes.len();
-        if store_original_with.is_some() {
+        if job.store_original {
             let options = PutOptions {
                 content_type: Some(rendered.info.format.mime().to_string()),
                 ..PutOptions::default()
@@ -422,7 +362,7 @@ impl Thumbnailer {
         }
         let start = Instant::now();
         let mut targets = Vec::new();
-        for p in &self.presets {
+        for p in presets {
             targets.push((p.name.clone(), self.output_key(source, p)?));
         }
         for spec in sizes {
@@ -432,7 +372,7 @@ impl Thumbnailer {
         let written = self.write(targets, rendered, source_etag).await?;
         // Only a new original makes the old sizes stale: a thumbnail made later from the same
         // original (a first GET, the S3 event of an HTTP upload) must not remove them.
-        if store_original_with.is_some() {
+        if job.prune {
             self.prune_sizes(source, &written).await?;
         }
         Ok(Report {
@@ -477,22 +417,5 @@ impl Thumbnailer {
                 }
             });
         Ok(futures::future::try_join_all(writes).await?)
-    }
-
-    /// Removes the sizes of `source` that were not just written: they were made from an
-    /// earlier version of the original, and must not be served for the new one.
-    async fn prune_sizes(&self, source: &Key, written: &[Written]) -> Result<(), JobError> {
-        let stale: Vec<Key> = self
-            .dest
-            .list(&self.sizes_folder(source))
-            .await?
-            .into_iter()
-            .map(|o| o.key)
-            .filter(|k| !written.iter().any(|w| &w.key == k))
-            .collect();
-        for key in stale {
-            self.dest.delete(&key).await?;
-        }
-        Ok(())
     }
 }

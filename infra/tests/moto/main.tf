@@ -43,6 +43,12 @@ variable "cors_origins" {
   default     = []
 }
 
+variable "cdn" {
+  description = "CloudFront in front of the API (moto has no cache policies or CloudFront Functions: planned, not applied)."
+  type        = bool
+  default     = false
+}
+
 variable "api_keys" {
   description = "Written to the secret, write-only."
   type        = list(string)
@@ -94,6 +100,7 @@ module "thumbnail" {
   http_frontend       = var.http_frontend
   trigger             = var.trigger
   cors_origins        = var.cors_origins
+  cdn                 = var.cdn
   api_keys            = var.api_keys
   signing_key         = var.signing_key
   credentials_version = var.credentials_version
@@ -113,4 +120,9 @@ output "credentials_secret_arn" {
 output "originals_bucket" {
   description = "The originals."
   value       = module.thumbnail.originals_bucket
+}
+
+output "cdn_url" {
+  description = "The distribution's URL (null without the CDN)."
+  value       = module.thumbnail.cdn_url
 }

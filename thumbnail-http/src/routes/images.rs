@@ -29,16 +29,21 @@ pub(crate) async fn put_image(
     let (body, job) = admit_body(&s, &headers, body).await?;
     // The thumbnails are made before anything is stored: bytes we cannot thumbnail are
     // refused with the store as it was.
-    let report =
-        s.0.thumbnailer
-            .put_original(
-                &key,
-                body.bytes,
-                work(deadline, job, Some(body.budget)),
-                wanted.as_slice(),
-            )
-            .await
-            .map_err(fail)?;
+    // A size from the query is capped like one asked for on GET (its auto side included).
+    let t = if wanted.is_some() {
+        &s.0.on_request
+    } else {
+        &s.0.thumbnailer
+    };
+    let report = t
+        .put_original(
+            &key,
+            body.bytes,
+            work(deadline, job, Some(body.budget)),
+            wanted.as_slice(),
+        )
+        .await
+        .map_err(fail)?;
     s.0.metrics.stage("render", report.render_ms / 1000.0);
     s.0.metrics.stage("write", report.write_ms / 1000.0);
     tracing::info!(key = %key, source_bytes = report.source_bytes, thumbnails = report.written.len(),
