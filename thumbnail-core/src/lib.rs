@@ -33,6 +33,7 @@ mod options;
 mod orient;
 mod pipeline;
 mod pixels;
+mod placeholder;
 mod reduce;
 mod resize;
 mod spec;
@@ -93,7 +94,7 @@ pub fn admit(data: &[u8], limits: &Limits) -> Result<ImageInfo> {
 
 /// Makes one thumbnail. See [`thumbnails`] for several sizes from one decode.
 pub fn thumbnail(data: &[u8], spec: &ThumbnailSpec, limits: &Limits) -> Result<Thumbnail> {
-    let mut v = pipeline::run(data, std::slice::from_ref(spec), limits)?.thumbnails;
+    let mut v = pipeline::run(data, std::slice::from_ref(spec), limits, false)?.thumbnails;
     v.pop()
         .ok_or_else(|| Error::InvalidSpec("no thumbnail was produced".into()))
 }
@@ -115,7 +116,7 @@ pub fn thumbnail(data: &[u8], spec: &ThumbnailSpec, limits: &Limits) -> Result<T
 /// # Ok::<(), thumbnail_core::Error>(())
 /// ```
 pub fn thumbnails(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Vec<Thumbnail>> {
-    pipeline::run(data, specs, limits).map(|p| p.thumbnails)
+    pipeline::run(data, specs, limits, false).map(|p| p.thumbnails)
 }
 
 /// [`thumbnails`], and the source's [`ImageInfo`] from the same single read of its header:
@@ -135,5 +136,32 @@ pub fn thumbnails(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
 /// # Ok::<(), thumbnail_core::Error>(())
 /// ```
 pub fn process(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Processed> {
-    pipeline::run(data, specs, limits)
+    pipeline::run(data, specs, limits, false)
+}
+
+/// [`process`], and a [ThumbHash](https://evanw.github.io/thumbhash/) placeholder of the
+/// upright image in [`Processed::placeholder`], from the same decode: a blurred stand-in a
+/// page can draw (from about 30 base64 characters) while the thumbnail loads. It costs one
+/// resize to at most 32x32 of the bitmap already reduced for the thumbnails. With no specs
+/// the image is decoded for the placeholder alone.
+///
+/// ```
+/// use thumbnail_core::{process_with_placeholder, Limits, ThumbnailSpec};
+/// # let mut bmp = b"BM".to_vec();
+/// # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+/// # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+/// # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+/// # bmp.extend([0u8; 24]);
+/// let out = process_with_placeholder(&bmp, &[ThumbnailSpec::default()], &Limits::default())?;
+/// let hash = out.placeholder.unwrap();
+/// assert!(hash.len() < 40);
+/// assert_eq!(out.thumbnails.len(), 1);
+/// # Ok::<(), thumbnail_core::Error>(())
+/// ```
+pub fn process_with_placeholder(
+    data: &[u8],
+    specs: &[ThumbnailSpec],
+    limits: &Limits,
+) -> Result<Processed> {
+    pipeline::run(data, specs, limits, true)
 }

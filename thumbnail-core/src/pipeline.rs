@@ -4,7 +4,7 @@
 use crate::decode::{self, ImageInfo};
 use crate::error::Result;
 use crate::spec::{Limits, OutputFormat, ThumbnailSpec};
-use crate::stages;
+use crate::{placeholder, stages};
 
 /// One encoded thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,9 +31,17 @@ pub struct Processed {
     pub info: ImageInfo,
     /// One thumbnail per spec, in the order of the specs.
     pub thumbnails: Vec<Thumbnail>,
+    /// A [ThumbHash](https://evanw.github.io/thumbhash/) of the upright image, base64 (about
+    /// 30 characters), when asked for with [`crate::process_with_placeholder`].
+    pub placeholder: Option<String>,
 }
 
-pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Result<Processed> {
+pub(crate) fn run(
+    data: &[u8],
+    specs: &[ThumbnailSpec],
+    limits: &Limits,
+    placeholder: bool,
+) -> Result<Processed> {
     // An oversized input is refused before anything else is looked at, even a bad spec.
     limits.check_input(data.len())?;
     for s in specs {
@@ -43,10 +51,11 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
     let probed = decode::probe_parsed(data)?;
     let info = &probed.info;
     limits.check_pixels(info.width, info.height)?;
-    if specs.is_empty() {
+    if specs.is_empty() && !placeholder {
         return Ok(Processed {
             info: probed.info,
             thumbnails: Vec::new(),
+            placeholder: None,
         });
     }
     limits.check_deadline()?;
@@ -60,10 +69,22 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
     for s in &specs {
         limits.check_output(s)?;
     }
-    let specs = &specs[..];
-    let decoded = stages::decode_probed(data, &probed, specs, limits)?;
+    let hash_spec = placeholder::spec(info.upright_size());
+    // The decode is planned for the largest output; the placeholder is the smallest.
+    let planned = if specs.is_empty() {
+        std::slice::from_ref(&hash_spec)
+    } else {
+        &specs[..]
+    };
+    let decoded = stages::decode_probed(data, &probed, planned, limits)?;
     limits.check_deadline()?;
-    let upright = stages::normalise(decoded, info, specs);
+    let upright = stages::normalise(decoded, info, planned);
+    let placeholder = if placeholder {
+        let small = stages::resize(&upright, info.upright_size(), &hash_spec)?;
+        Some(placeholder::thumbhash(&small))
+    } else {
+        None
+    };
     let thumbnails = specs
         .iter()
         .map(|spec| {
@@ -80,5 +101,6 @@ pub(crate) fn run(data: &[u8], specs: &[ThumbnailSpec], limits: &Limits) -> Resu
     Ok(Processed {
         info: probed.info,
         thumbnails,
+        placeholder,
     })
 }

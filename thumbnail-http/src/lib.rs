@@ -7,7 +7,8 @@
 //! |---|---|
 //! | `PUT /images/{key}` | store an original, make its thumbnails, answer with the default one |
 //! | `GET /images/{key}` | the stored original |
-//! | `GET /thumbnails/{key}` | a preset's thumbnail, or any size by its options (made on first request if missing, then stored) |
+//! | `GET /thumbnails/{key}` | a preset's thumbnail, or any size by its options (made on first request if missing, then stored); `format=auto` by `Accept`; `v=` a version: cached for a year |
+//! | `GET /info/{key}` | the original's format, size, alpha, ICC, bytes, version and ThumbHash |
 //! | `POST /thumbnail` | body in, thumbnail out, nothing stored |
 //! | `POST /uploads/{key}` | a presigned upload URL for large files (S3 stores) |
 //! | `GET /healthz`, `/readyz`, `/metrics` | liveness, storage reachable, Prometheus |
@@ -206,6 +207,7 @@ pub fn router(state: AppState) -> Router {
             "/thumbnails/{*path}",
             get(routes::thumbnails::get_thumbnail),
         )
+        .route("/info/{*key}", get(routes::info::get_info))
         .route("/thumbnail", post(routes::thumbnails::post_thumbnail))
         .route("/uploads/{*key}", post(routes::uploads::post_upload))
         .route_layer(from_fn_with_state(state.clone(), middleware::authorize));

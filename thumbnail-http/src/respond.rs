@@ -6,6 +6,7 @@ use axum::response::Response;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::auth::Access;
 
 pub(crate) fn etag(bytes: &[u8]) -> String {
     format!("\"{}\"", &hex::encode(Sha256::digest(bytes))[..32])
@@ -91,6 +92,38 @@ pub(crate) fn cache_headers(s: &AppState, h: &mut HeaderMap) {
     } else {
         put_header(h, header::CACHE_CONTROL, configured);
     }
+}
+
+/// How long a cache may keep what a content-addressed URL names: a year, never revalidated.
+pub(crate) const IMMUTABLE: &str = "max-age=31536000, immutable";
+
+/// Cache-Control (and Vary) of a thumbnail: [`cache_headers`], except that an answer made for
+/// credentials is `private` even where reads are public (a shared cache must not give it to
+/// the next anonymous client), and a versioned URL (`?v=` naming the original as it is) is
+/// kept for a year as [`IMMUTABLE`].
+pub(crate) fn thumbnail_cache_headers(
+    s: &AppState,
+    access: Access,
+    versioned: bool,
+    h: &mut HeaderMap,
+) {
+    cache_headers(s, h);
+    let base = h
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let shared = !base.contains("private");
+    if shared && access == Access::Credentialed {
+        h.append(header::VARY, HeaderValue::from_static("authorization"));
+    }
+    let value = match (versioned, shared && access != Access::Credentialed) {
+        (true, true) => format!("public, {IMMUTABLE}"),
+        (true, false) => format!("private, {IMMUTABLE}"),
+        (false, true) => base,
+        (false, false) => private(&base),
+    };
+    put_header(h, header::CACHE_CONTROL, &value);
 }
 
 /// `configured` with `public` replaced by `private` (added when neither is there).

@@ -221,6 +221,10 @@ async fn a_shared_store_keeps_its_thumbnail_folder_for_itself() {
     json_error(resp, StatusCode::CONFLICT, "reserved_key").await;
     assert_eq!(
         thumbnail_testkit::keys(s.originals.as_ref()).await,
-        ["a.jpg", "thumbnails/default/a.jpg"]
+        [
+            "a.jpg",
+            "thumbnails/_info/a.jpg.json",
+            "thumbnails/default/a.jpg"
+        ]
     );
 }

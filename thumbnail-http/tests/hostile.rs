@@ -140,7 +140,7 @@ async fn a_refused_put_changes_nothing_stored() {
     assert_eq!(s.put("/images/a.jpg", png_alpha()).await.status(), 201);
     assert_eq!(
         thumbnail_testkit::keys(s.thumbs.as_ref()).await,
-        ["default/a.jpg"]
+        ["_info/a.jpg.json", "default/a.jpg"]
     );
     let resp = s.get("/thumbnails/a.jpg?size=50x40").await;
     assert_eq!(resp.status(), StatusCode::OK);

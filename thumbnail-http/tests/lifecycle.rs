@@ -47,7 +47,8 @@ async fn delete_cascades(kind: Kind) {
         .unwrap();
     assert_eq!(made.status(), StatusCode::OK);
     let thumbs_before = keys(s.thumbs.as_ref()).await;
-    assert_eq!(thumbs_before.len(), 6, "{kind:?}: {thumbs_before:?}");
+    // Two presets, two sizes and the info of each original.
+    assert_eq!(thumbs_before.len(), 8, "{kind:?}: {thumbs_before:?}");
     assert!(
         thumbs_before
             .iter()
@@ -74,7 +75,11 @@ async fn delete_cascades(kind: Kind) {
     );
     assert_eq!(
         keys(s.thumbs.as_ref()).await,
-        ["default/trips/dog.jpg", "small/trips/dog.jpg"],
+        [
+            "_info/trips/dog.jpg.json",
+            "default/trips/dog.jpg",
+            "small/trips/dog.jpg"
+        ],
         "{kind:?}"
     );
     let resp = s

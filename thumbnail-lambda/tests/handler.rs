@@ -82,6 +82,9 @@ async fn every_record_decoded_filtered_and_never_looping() {
         "broken.jpg",
         "notes.jpg",
         "red flower.jpg",
+        "thumbnails/_info/a+b.jpg.json",
+        "thumbnails/_info/red flower.jpg.json",
+        "thumbnails/_info/ünï/çødé.jpg.json",
         "thumbnails/default/a+b.jpg",
         "thumbnails/default/red flower.jpg",
         "thumbnails/default/ünï/çødé.jpg",
@@ -144,7 +147,13 @@ async fn source_prefix_and_separate_buckets() {
     .unwrap();
     assert_eq!(out["processed"], json!(["uploads/2026/cat.jpg"]), "{out}");
     assert_eq!(out["skipped"].as_array().unwrap().len(), 2, "{out}");
-    assert_eq!(keys(&dst).await, ["thumbs/default/2026/cat.jpg"]);
+    assert_eq!(
+        keys(&dst).await,
+        [
+            "thumbs/_info/2026/cat.jpg.json",
+            "thumbs/default/2026/cat.jpg"
+        ]
+    );
 }
 
 /// Storage that does not answer fails the invocation (Lambda retries it); over SQS, only the
@@ -229,7 +238,15 @@ async fn sqs_batches_of_s3_events() {
     assert_eq!(out, json!({ "batchItemFailures": [] }));
     let mut k = keys(&store).await;
     k.retain(|k| k.starts_with("out/"));
-    assert_eq!(k, ["out/default/one.jpg", "out/default/two.jpg"]);
+    assert_eq!(
+        k,
+        [
+            "out/_info/one.jpg.json",
+            "out/_info/two.jpg.json",
+            "out/default/one.jpg",
+            "out/default/two.jpg"
+        ]
+    );
 }
 
 fn http_event(method: &str, path: &str, body: Option<&[u8]>, key: Option<&str>) -> Value {
@@ -304,7 +321,11 @@ async fn http_events_share_the_servers_router() {
     assert_eq!(dims(&http_body(&resp)), (100, 100));
     assert_eq!(
         keys(&store).await,
-        ["originals/cat.jpg", "thumbnails/default/cat.jpg"]
+        [
+            "originals/cat.jpg",
+            "thumbnails/_info/cat.jpg.json",
+            "thumbnails/default/cat.jpg"
+        ]
     );
 
     // Credentials are checked as on the server.

@@ -447,7 +447,11 @@ async fn a_deleted_original_takes_its_thumbnails_along() {
     let left = thumbnail_testkit::keys(&store).await;
     assert_eq!(
         left,
-        ["originals/back.jpg", "thumbnails/default/back.jpg"],
+        [
+            "originals/back.jpg",
+            "thumbnails/_info/back.jpg.json",
+            "thumbnails/default/back.jpg"
+        ],
         "{left:?}"
     );
 }

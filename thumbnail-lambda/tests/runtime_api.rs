@@ -223,7 +223,7 @@ fn upload_event_lambda_thumbnail_chain() {
         "{}",
         lambda.logs()
     );
-    let written = rt.block_on(store.list("thumbnails")).unwrap();
+    let written = rt.block_on(store.list("thumbnails/default")).unwrap();
     assert_eq!(written.len(), 2, "no thumbnail of a thumbnail: {written:?}");
 
     // HTTP through the emulated function URL: upload and thumbnail in one request.

@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod info;
 mod key;
 mod objects;
 mod presets;
@@ -39,6 +40,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 pub use crate::error::{StoreError, Timeouts, source_chain};
+pub use crate::info::{INFO, Info, version};
 pub use crate::key::{Key, MAX_KEY_BYTES};
 pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};

@@ -77,10 +77,26 @@ pub async fn render(
     limits: Limits,
     work: Work,
 ) -> Result<Processed, JobError> {
+    render_as(label, bytes, specs, limits, work, false).await
+}
+
+/// [`render`], with the ThumbHash placeholder when `placeholder` is set.
+pub(crate) async fn render_as(
+    label: &str,
+    bytes: Bytes,
+    specs: Vec<ThumbnailSpec>,
+    limits: Limits,
+    work: Work,
+    placeholder: bool,
+) -> Result<Processed, JobError> {
     let limits = limits.with_deadline(earliest(limits.deadline, work.deadline));
     let hold = work.hold;
     tokio::task::spawn_blocking(move || {
-        let out = thumbnail_core::process(&bytes, &specs, &limits);
+        let out = if placeholder {
+            thumbnail_core::process_with_placeholder(&bytes, &specs, &limits)
+        } else {
+            thumbnail_core::process(&bytes, &specs, &limits)
+        };
         drop(hold);
         out
     })

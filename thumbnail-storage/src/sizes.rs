@@ -76,6 +76,7 @@ impl Thumbnailer {
             keys.push(self.output_key(source, preset)?);
         }
         keys.extend(self.sizes(source).await?);
+        keys.push(self.info_key(source)?);
         for key in &keys {
             self.dest.delete(key).await?;
         }

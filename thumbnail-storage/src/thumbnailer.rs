@@ -7,7 +7,7 @@ use bytes::Bytes;
 use thumbnail_core::{Limits, Processed, ThumbnailSpec};
 
 pub(crate) use crate::render::Work;
-use crate::render::{DEFAULT_IMAGE_TIMEOUT, earliest, render};
+use crate::render::{DEFAULT_IMAGE_TIMEOUT, earliest, render_as};
 use crate::{Key, Preset, PutOptions, Store, StoreError, bare_etag};
 
 /// Reads originals from one store and writes their thumbnails to another (or the same one,
@@ -343,12 +343,14 @@ impl Thumbnailer {
         let start = Instant::now();
         let mut specs: Vec<_> = presets.iter().map(|p| p.spec).collect();
         specs.extend_from_slice(sizes);
-        let rendered = render(
+        // Whenever the presets are made from an original, its info is made with them.
+        let mut rendered = render_as(
             source.as_str(),
             bytes.clone(),
             specs,
             self.limits,
             self.timed(work),
+            job.presets,
         )
         .await?;
         let render_ms = ms(start);
@@ -369,11 +371,16 @@ impl Thumbnailer {
             targets.push((spec.canonical(), self.sized_key(source, spec)?));
         }
         let source_etag = source_etag.map(|e| bare_etag(&e).to_string());
-        let written = self.write(targets, rendered, source_etag).await?;
+        let (image, placeholder) = (rendered.info.clone(), rendered.placeholder.take());
+        let written = self.write(targets, rendered, source_etag.clone()).await?;
         // Only a new original makes the old sizes stale: a thumbnail made later from the same
         // original (a first GET, the S3 event of an HTTP upload) must not remove them.
         if job.prune {
             self.prune_sizes(source, &written).await?;
+        }
+        if let (Some(placeholder), Some(etag)) = (placeholder, &source_etag) {
+            self.write_info(source, &image, placeholder, size as u64, etag)
+                .await?;
         }
         Ok(Report {
             source: source.clone(),

@@ -45,9 +45,9 @@ async fn same_input_twice_gives_the_same_keys(kind: Kind) {
             "thumbnails/webp/photos/canon.jpg"
         ]
     );
-    // One object per preset, not one per run.
+    // One object per preset (and the original's info), not one per run.
     let outputs = f.store.list("thumbnails").await.unwrap();
-    assert_eq!(outputs.len(), 3, "{kind:?}: {outputs:?}");
+    assert_eq!(outputs.len(), 4, "{kind:?}: {outputs:?}");
     for (w, (size, mime)) in first.written.iter().zip([
         ((100, 100), "image/jpeg"),
         ((32, 24), "image/jpeg"),

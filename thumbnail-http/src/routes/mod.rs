@@ -2,5 +2,6 @@
 
 pub(crate) mod health;
 pub(crate) mod images;
+pub(crate) mod info;
 pub(crate) mod thumbnails;
 pub(crate) mod uploads;

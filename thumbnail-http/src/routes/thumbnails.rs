@@ -7,7 +7,7 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use thumbnail_core::ThumbnailSpec;
-use thumbnail_storage::{Key, Preset, Report, StoreError, render};
+use thumbnail_storage::{Key, Preset, Report, StoreError, bare_etag, render, version};
 
 use crate::auth::Access;
 use crate::body::admit_body;
@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
 use crate::negotiate::{negotiate, vary_accept};
 use crate::query::{Pairs, default_spec, spec_from_query};
-use crate::respond::{etag, put_header, serve_bytes};
+use crate::respond::{etag, put_header, serve_bytes, thumbnail_cache_headers};
 use crate::{AppState, Handler, fail, key};
 
 /// `GET /thumbnails/{key}`: the default preset's thumbnail; `?preset=NAME` another preset's;
@@ -33,9 +33,11 @@ pub(crate) async fn get_thumbnail(
 ) -> Handler {
     let t = &s.0.thumbnailer;
     let original = key(&raw)?;
-    let (named, options): (Pairs, Pairs) = q.into_iter().partition(|(k, _)| k == "preset");
-    let preset = match named.last() {
-        Some((_, name)) => t
+    let (named, options): (Pairs, Pairs) =
+        q.into_iter().partition(|(k, _)| k == "preset" || k == "v");
+    let last = |name: &str| named.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v);
+    let preset = match last("preset") {
+        Some(name) => t
             .presets
             .iter()
             .find(|p| &p.name == name)
@@ -47,20 +49,49 @@ pub(crate) async fn get_thumbnail(
     };
     let asked = spec_from_query(&s, preset.spec, &options)?;
     let (spec, auto) = negotiate(asked.unwrap_or(preset.spec), &headers);
-    let mut resp = if asked.is_none() && !auto {
-        thumbnail_of(&s, deadline, preset, &original, &headers).await?
-    } else if let Some(same) = t.presets.iter().find(|p| p.spec == spec) {
-        thumbnail_of(&s, deadline, same, &original, &headers).await?
-    } else {
-        if access == Access::Anonymous {
-            allowed_anonymously(&s, &spec)?;
-        }
-        size_of(&s, deadline, &original, &spec, &headers).await?
+    if access == Access::Anonymous && !t.presets.iter().any(|p| p.spec == spec) {
+        allowed_anonymously(&s, &spec)?;
+    }
+    let pinned = match last("v") {
+        Some(v) => pinned_source(&s, &original, v).await?,
+        None => None,
     };
+    let at = Target {
+        original: &original,
+        pinned: pinned.as_deref(),
+        headers: &headers,
+    };
+    let mut resp = if asked.is_none() && !auto {
+        thumbnail_of(&s, deadline, preset, &at).await?
+    } else if let Some(same) = t.presets.iter().find(|p| p.spec == spec) {
+        thumbnail_of(&s, deadline, same, &at).await?
+    } else {
+        size_of(&s, deadline, &spec, &at).await?
+    };
+    if resp.status().is_success() || resp.status() == StatusCode::NOT_MODIFIED {
+        thumbnail_cache_headers(&s, access, pinned.is_some(), resp.headers_mut());
+    }
     if auto {
         vary_accept(resp.headers_mut());
     }
     Ok(resp)
+}
+
+/// What a thumbnail is asked of: the original's key, the original's ETag when the URL's
+/// `?v=` names it as it is now, and the request's headers.
+struct Target<'a> {
+    original: &'a Key,
+    pinned: Option<&'a str>,
+    headers: &'a HeaderMap,
+}
+
+/// `?v=`: the original's ETag if `v` is its version now. A thumbnail answered for it may be
+/// cached for a year ([`crate::respond::IMMUTABLE`]): the URL changes with the original.
+/// Any other `v` (an older version, a typo) is answered as without it, cached as usual.
+async fn pinned_source(s: &AppState, original: &Key, v: &str) -> Result<Option<String>, ApiError> {
+    let meta = s.0.thumbnailer.source.head(original).await.map_err(fail)?;
+    let etag = meta.etag.unwrap_or_default();
+    Ok((version(&etag) == v).then(|| bare_etag(&etag).to_string()))
 }
 
 /// Without credentials, a client may have made only what the operator chose: any preset's
@@ -91,22 +122,23 @@ fn allowed_anonymously(s: &AppState, spec: &ThumbnailSpec) -> Result<(), ApiErro
 async fn size_of(
     s: &AppState,
     deadline: Deadline,
-    original: &Key,
     spec: &ThumbnailSpec,
-    headers: &HeaderMap,
+    at: &Target<'_>,
 ) -> Handler {
-    let t = &s.0.on_request;
+    let (t, original) = (&s.0.on_request, at.original);
     let stored = t.sized_key(original, spec).map_err(fail)?;
-    if let Some(resp) = stored_thumbnail(s, &stored, headers).await? {
+    if let Some(resp) = stored_thumbnail(s, &stored, at).await? {
         return Ok(resp);
     }
     let _flight = s.0.flights.enter(&stored).await;
     // Made by the request this one waited for.
-    if let Some(resp) = stored_thumbnail(s, &stored, headers).await? {
+    if let Some(resp) = stored_thumbnail(s, &stored, at).await? {
         return Ok(resp);
     }
     let max = s.0.config.max_derivatives;
-    if t.sizes(original).await.map_err(fail)?.len() >= max {
+    let sizes = t.sizes(original).await.map_err(fail)?;
+    // A stale size is made again in its place: it does not count as one more.
+    if sizes.len() >= max && !sizes.contains(&stored) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "too_many_sizes",
@@ -118,23 +150,31 @@ async fn size_of(
         .render_size(original, spec, work(deadline, job, None))
         .await
         .map_err(fail)?;
-    respond_made(s, report, headers)
+    respond_made(s, report, at.headers)
 }
 
-/// The thumbnail stored under `key`, if there is one.
+/// The thumbnail stored under `key`, if there is one (and, for a pinned original, if it was
+/// made from that original where the store records it: one made from an earlier version is
+/// made again).
 async fn stored_thumbnail(
     s: &AppState,
     key: &Key,
-    headers: &HeaderMap,
+    at: &Target<'_>,
 ) -> Result<Option<Response>, ApiError> {
     let t = &s.0.thumbnailer;
     match t.dest.get(key, t.limits.max_input_bytes).await {
-        Ok(obj) => Ok(Some(serve_bytes(
-            s,
-            headers,
-            obj.bytes,
-            obj.meta.content_type.as_deref(),
-        ))),
+        Ok(obj) => {
+            let made_from = obj.meta.source_etag.as_deref().map(bare_etag);
+            if at.pinned.is_some() && made_from.is_some() && made_from != at.pinned {
+                return Ok(None);
+            }
+            Ok(Some(serve_bytes(
+                s,
+                at.headers,
+                obj.bytes,
+                obj.meta.content_type.as_deref(),
+            )))
+        }
         Err(StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(fail(e)),
     }
@@ -157,19 +197,18 @@ async fn thumbnail_of(
     s: &AppState,
     deadline: Deadline,
     preset: &Preset,
-    original: &Key,
-    headers: &HeaderMap,
+    at: &Target<'_>,
 ) -> Handler {
-    let t = &s.0.thumbnailer;
+    let (t, original) = (&s.0.thumbnailer, at.original);
     let out = t.output_key(original, preset).map_err(fail)?;
-    if let Some(resp) = stored_thumbnail(s, &out, headers).await? {
+    if let Some(resp) = stored_thumbnail(s, &out, at).await? {
         return Ok(resp);
     }
     if !t.source.exists(original).await.map_err(fail)? {
         return Err(fail(ApiError::not_found(format!("thumbnail {out}"))));
     }
     let _flight = s.0.flights.enter(&out).await;
-    if let Some(resp) = stored_thumbnail(s, &out, headers).await? {
+    if let Some(resp) = stored_thumbnail(s, &out, at).await? {
         return Ok(resp);
     }
     let job = s.0.gate.enter().await.map_err(fail)?;
@@ -179,7 +218,7 @@ async fn thumbnail_of(
         .process_with(original, work(deadline, job, None))
         .await
         .map_err(fail)?;
-    respond_made(s, report, headers)
+    respond_made(s, report, at.headers)
 }
 
 /// `POST /thumbnail`: the body's thumbnail, nothing stored.
