@@ -356,9 +356,9 @@ pub struct Limits {
     /// what a full-size frame (formats or layouts that cannot stream), a TIFF strip or tile,
     /// or a coarse reduction grid would need. Streaming decoders need a few rows and stay far
     /// below it; anything over it is refused with an error that names it. A large thumbnail
-    /// raises it to what the output itself needs (36 bytes an output pixel: 3x its
-    /// resolution each way, 4 bytes a pixel), so the limit bites on hostile files, not on big
-    /// outputs.
+    /// raises it to what the output itself needs (96 bytes an output pixel: 3x its
+    /// resolution each way, about 10 bytes a pixel for a progressive JPEG's coefficients and
+    /// pixels), so the limit bites on hostile files, not on big outputs.
     pub max_memory: u64,
     /// Longest side of a thumbnail, checked once an auto side (a `width` or `height` given
     /// alone) is known from the source: a service that caps the sizes clients ask for caps

@@ -114,8 +114,11 @@ pub(crate) fn decode_probed(
 }
 
 /// Bytes of working memory each output pixel may call for: the decoder keeps up to 3x the
-/// output resolution each way (see `BOX_MARGIN`), at up to 4 bytes a pixel.
-const BYTES_PER_OUTPUT_PIXEL: u64 = 36;
+/// output resolution each way (see `BOX_MARGIN`), 9 source pixels an output pixel, and a
+/// progressive JPEG needs its coefficients (2 bytes for each of up to 3 components) and the
+/// decoded pixels (up to 4 bytes) of each: about 10 bytes a source pixel, so 96 an output
+/// pixel. (At 36, a 999-pixel-wide thumbnail of a 4 MP progressive photo was refused.)
+const BYTES_PER_OUTPUT_PIXEL: u64 = 96;
 
 /// `limits` with the memory limit raised to what the largest spec itself needs, so a big
 /// thumbnail of a big image is not refused while a small one of a hostile file still is.

@@ -348,3 +348,20 @@ fn limits_are_enforced_and_configurable() {
     let e = thumbnail(&data, &spec.with_size(0, 0), &exact).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidSpec);
 }
+
+#[test]
+fn large_sizes_of_progressive_photos_fit_the_default_limits() {
+    // srcset widths of a 4 MP progressive photo: decoded at full size, which needs its
+    // coefficients; the memory limit grows with the output, so they are made.
+    let data = thumbnail_testkit::corpus_file("photos/kde-colorfulcups-2560x1600-progressive.jpg");
+    for width in [640, 999, 1280, 2000] {
+        let spec = ThumbnailSpec::sized(width, 0);
+        let t = thumbnail(&data, &spec, &Limits::default()).unwrap();
+        assert_eq!(t.width, width);
+        assert!(
+            t.height.abs_diff(width * 1600 / 2560) <= 1,
+            "{width}: {}",
+            t.height
+        );
+    }
+}
