@@ -13,13 +13,6 @@ use common::*;
 
 const IMMUTABLE: &str = "max-age=31536000, immutable";
 
-async fn renders(s: &Server) -> u64 {
-    let text = s.get("/metrics").await.text().await.unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("thumbnail_stage_duration_seconds_count{stage=\"render\"} "))
-        .map_or(0, |n| n.parse().unwrap())
-}
-
 async fn info(s: &Server, key: &str) -> Value {
     let resp = s.get(&format!("/info/{key}")).await;
     assert_eq!(resp.status(), StatusCode::OK, "{key}");

@@ -10,14 +10,6 @@ use thumbnail_http::sign;
 
 use common::*;
 
-/// How many thumbnails the server has made (the render stage's count in `/metrics`).
-async fn renders(s: &Server) -> u64 {
-    let text = s.get("/metrics").await.text().await.unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("thumbnail_stage_duration_seconds_count{stage=\"render\"} "))
-        .map_or(0, |n| n.parse().unwrap())
-}
-
 async fn sizes_stored(s: &Server) -> Vec<String> {
     thumbnail_testkit::keys(s.thumbs.as_ref())
         .await

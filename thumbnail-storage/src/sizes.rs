@@ -2,8 +2,6 @@
 //! upload) from the stored original, stored under a key derived from the canonical spec, and
 //! removed with the original or when it is replaced.
 
-use std::time::Instant;
-
 use thumbnail_core::ThumbnailSpec;
 
 use crate::Report;
@@ -51,20 +49,12 @@ impl Thumbnailer {
         spec: &ThumbnailSpec,
         work: Work,
     ) -> Result<Report, JobError> {
-        self.check_source(source)?;
-        let start = Instant::now();
-        let original = self.source.get(source, self.limits.max_input_bytes).await?;
-        let read_ms = start.elapsed().as_secs_f64() * 1000.0;
         let job = Job {
             presets: false,
             sizes: std::slice::from_ref(spec),
-            ..Job::presets().of_source(original.meta.etag)
+            ..Job::presets()
         };
-        let mut report = self
-            .render_and_write(source, original.bytes, work, job)
-            .await?;
-        report.read_ms = read_ms;
-        Ok(report)
+        self.render_stored(source, work, job).await
     }
 
     /// Removes every thumbnail of `source`: each preset's, and every size made for it. The

@@ -230,11 +230,21 @@ impl Thumbnailer {
 
     /// [`Thumbnailer::process`] within `work`'s deadline, holding what it holds.
     pub async fn process_with(&self, source: &Key, work: Work) -> Result<Report, JobError> {
+        self.render_stored(source, work, Job::presets()).await
+    }
+
+    /// Reads the stored original `source` and does `job` with it, recording its ETag.
+    pub(crate) async fn render_stored(
+        &self,
+        source: &Key,
+        work: Work,
+        job: Job<'_>,
+    ) -> Result<Report, JobError> {
         self.check_source(source)?;
         let start = Instant::now();
         let original = self.source.get(source, self.limits.max_input_bytes).await?;
         let read_ms = ms(start);
-        let job = Job::presets().of_source(original.meta.etag);
+        let job = job.of_source(original.meta.etag);
         let mut report = self
             .render_and_write(source, original.bytes, work, job)
             .await?;
@@ -263,19 +273,11 @@ impl Thumbnailer {
     /// another (an upload event): the sizes made from what was there before are removed, so
     /// none is ever served for the new original; they are made again on request.
     pub async fn process_replaced(&self, source: &Key, work: Work) -> Result<Report, JobError> {
-        self.check_source(source)?;
-        let start = Instant::now();
-        let original = self.source.get(source, self.limits.max_input_bytes).await?;
-        let read_ms = ms(start);
         let job = Job {
             prune: true,
-            ..Job::presets().of_source(original.meta.etag)
+            ..Job::presets()
         };
-        let mut report = self
-            .render_and_write(source, original.bytes, work, job)
-            .await?;
-        report.read_ms = read_ms;
-        Ok(report)
+        self.render_stored(source, work, job).await
     }
 
     /// Whether every preset's thumbnail of `source` was made from the original whose ETag is

@@ -202,3 +202,11 @@ pub fn unix_now() -> u64 {
         .unwrap()
         .as_secs()
 }
+
+/// How many thumbnails the server has made (the render stage's count in `/metrics`).
+pub async fn renders(s: &Server) -> u64 {
+    let text = s.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("thumbnail_stage_duration_seconds_count{stage=\"render\"} "))
+        .map_or(0, |n| n.parse().unwrap())
+}
