@@ -86,12 +86,17 @@ pub(crate) fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
 /// with `Authorization`; only public reads are `public`.
 pub(crate) fn cache_headers(s: &AppState, h: &mut HeaderMap) {
     let configured = &s.0.config.cache_control;
-    if s.0.auth.enabled() && !s.0.auth.public_reads {
+    if public_reads(s) {
+        put_header(h, header::CACHE_CONTROL, configured);
+    } else {
         put_header(h, header::CACHE_CONTROL, &private(configured));
         h.insert(header::VARY, HeaderValue::from_static("authorization"));
-    } else {
-        put_header(h, header::CACHE_CONTROL, configured);
     }
+}
+
+/// Whether a read needs no credentials (none are configured, or `--public-reads`).
+fn public_reads(s: &AppState) -> bool {
+    !s.0.auth.enabled() || s.0.auth.public_reads
 }
 
 /// How long a cache may keep what a content-addressed URL names: a year, never revalidated.
@@ -107,21 +112,17 @@ pub(crate) fn thumbnail_cache_headers(
     versioned: bool,
     h: &mut HeaderMap,
 ) {
-    cache_headers(s, h);
-    let base = h
-        .get(header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let shared = !base.contains("private");
-    if shared && access == Access::Credentialed {
-        h.append(header::VARY, HeaderValue::from_static("authorization"));
+    let configured = &s.0.config.cache_control;
+    let public = public_reads(s);
+    let shared = public && !configured.contains("private");
+    if !public || (shared && access == Access::Credentialed) {
+        h.insert(header::VARY, HeaderValue::from_static("authorization"));
     }
     let value = match (versioned, shared && access != Access::Credentialed) {
         (true, true) => format!("public, {IMMUTABLE}"),
         (true, false) => format!("private, {IMMUTABLE}"),
-        (false, true) => base,
-        (false, false) => private(&base),
+        (false, true) => configured.clone(),
+        (false, false) => private(configured),
     };
     put_header(h, header::CACHE_CONTROL, &value);
 }
