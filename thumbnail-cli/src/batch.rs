@@ -80,6 +80,8 @@ struct Job {
     label: String,
     source: Source,
     target: Result<Target, String>,
+    /// Bytes of the input (0 when unknown): the largest go first.
+    size: u64,
 }
 
 #[derive(Default)]
@@ -107,7 +109,10 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
     let spec = args.spec.spec()?;
     let limits = args.limits.limits();
     let image_timeout = args.limits.image_timeout();
-    let jobs = plan(args, &spec).await?;
+    let mut jobs = plan(args, &spec).await?;
+    // Largest first: the last images to start are the quickest, so no worker is left alone
+    // with a big one while the others idle.
+    jobs.sort_by_key(|j| std::cmp::Reverse(j.size));
     let total = jobs.len();
     // One image to one named output is a plain command: only its failure is worth a line.
     let mode = if args.output.is_some() {
@@ -166,6 +171,7 @@ struct Found {
     label: String,
     source: Source,
     name: String,
+    size: u64,
 }
 
 /// Expands the inputs into jobs, each with its target (or why it has none).
@@ -193,11 +199,17 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
                 let (store, key) = file_object(out, &timeouts).await?;
                 Target::Object(store, key)
             };
-            let Found { label, source, .. } = found.remove(0);
+            let Found {
+                label,
+                source,
+                size,
+                ..
+            } = found.remove(0);
             Ok(vec![Job {
                 label,
                 source,
                 target: Ok(target),
+                size,
             }])
         }
         (None, Some(dir)) => {
@@ -216,6 +228,7 @@ async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found
             label: "-".into(),
             source: Source::Stdin,
             name: format!("stdin.{ext}"),
+            size: 0,
         }]);
     }
     let url = input.contains("://");
@@ -225,10 +238,13 @@ async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found
             .file_stem()
             .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
         let (store, key) = file_object(&path, timeouts).await?;
+        // Unreadable metadata is reported when the file itself is read.
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
         return Ok(vec![Found {
             label: input.to_string(),
             source: Source::Object(store, key),
             name: format!("{stem}.{ext}"),
+            size,
         }]);
     }
     let store = open(input, timeouts).await.map_err(|e| e.to_string())?;
@@ -243,6 +259,7 @@ async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found
                 path.join(o.key.as_str()).display().to_string()
             },
             name: with_extension(o.key.as_str(), ext),
+            size: o.size,
             source: Source::Object(store.clone(), o.key),
         })
         .collect())
@@ -259,6 +276,7 @@ fn into_store(found: Vec<Found>, store: &Arc<dyn Store>) -> Vec<Job> {
                  label,
                  source,
                  name,
+                 size,
              }| {
                 let target = match claimed.get(&name) {
                     Some(first) => Err(format!(
@@ -275,6 +293,7 @@ fn into_store(found: Vec<Found>, store: &Arc<dyn Store>) -> Vec<Job> {
                     label,
                     source,
                     target,
+                    size,
                 }
             },
         )
@@ -339,7 +358,7 @@ async fn one(
         deadline: Some(Instant::now() + image_timeout),
         hold: None,
     };
-    let thumb = render(&job.label, data.into(), vec![*spec], *limits, work)
+    let thumb = render(&job.label, data, vec![*spec], *limits, work)
         .await
         .map_err(|e| match e {
             JobError::Image { source, .. } => source.to_string(),
@@ -371,10 +390,10 @@ async fn one(
 }
 
 /// Reads an input, refusing more than `cap` bytes without reading them all.
-async fn read(source: &Source, cap: u64) -> Result<Vec<u8>, String> {
+async fn read(source: &Source, cap: u64) -> Result<Bytes, String> {
     match source {
         Source::Object(store, key) => match store.get(key, cap).await {
-            Ok(o) => Ok(o.bytes.to_vec()),
+            Ok(o) => Ok(o.bytes),
             Err(StoreError::TooLarge { size, limit, .. }) => Err(format!(
                 "input is {size} bytes, over the limit of {limit} bytes"
             )),
@@ -384,6 +403,7 @@ async fn read(source: &Source, cap: u64) -> Result<Vec<u8>, String> {
             tokio::task::spawn_blocking(move || read_capped(std::io::stdin().lock(), cap))
                 .await
                 .map_err(|e| e.to_string())?
+                .map(Bytes::from)
         }
     }
 }

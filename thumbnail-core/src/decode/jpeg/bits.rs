@@ -197,14 +197,14 @@ impl<'a> BitReader<'a> {
     /// Skips the AC coefficients of a block from zigzag index `k` on, reading no values: the
     /// whole cost of AC data in a 1/8-scale decode.
     ///
-    /// One refill gives 56 bits: up to three multi-coefficient steps of 12 bits, or one
+    /// One refill gives 56 bits: up to four multi-coefficient steps of 12 bits, or one
     /// single-coefficient step of at most 26.
     #[inline(always)]
     pub fn skip_ac(&mut self, ac: &Huffman, mut k: usize) {
         while k < 64 {
             self.refill();
             let mut steps = 0;
-            while steps < 3 {
+            while steps < 4 {
                 let e = ac.skip_multi(self.peek(MULTI_BITS));
                 let (advance, eob) = (usize::from(e >> 5), e & 16 != 0);
                 // A lookup may run past the block's last coefficient (a block that ends at

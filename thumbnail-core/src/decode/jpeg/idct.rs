@@ -52,22 +52,23 @@ impl Idct {
 
     /// Transforms dequantised coefficients (`coef[v * 8 + u]`, natural order) into `nx x ny`
     /// pixels at `out[y * stride + x]`. Bit `v` of `rows` says row `v` of `coef` holds a
-    /// non-zero coefficient (usually only the first one or two do).
+    /// non-zero coefficient (usually only the first one or two do), bit `u` of `cols` that
+    /// column `u` does.
     #[inline]
-    pub fn transform(&self, coef: &[f32; 64], rows: u8, out: &mut [u8], stride: usize) {
+    pub fn transform(&self, coef: &[f32; 64], rows: u8, cols: u8, out: &mut [u8], stride: usize) {
         // Fixed sizes let the compiler unroll and vectorise each case.
         match (self.nx, self.ny) {
             (1, 1) => out[0] = to_pixel(coef[0] / 8.0),
-            (2, 2) => self.fixed::<2, 2>(coef, rows, out, stride),
-            (4, 4) => self.fixed::<4, 4>(coef, rows, out, stride),
-            (8, 8) => self.fixed::<8, 8>(coef, rows, out, stride),
-            (2, 1) => self.fixed::<2, 1>(coef, rows, out, stride),
-            (4, 2) => self.fixed::<4, 2>(coef, rows, out, stride),
-            (8, 4) => self.fixed::<8, 4>(coef, rows, out, stride),
-            (1, 2) => self.fixed::<1, 2>(coef, rows, out, stride),
-            (2, 4) => self.fixed::<2, 4>(coef, rows, out, stride),
-            (4, 8) => self.fixed::<4, 8>(coef, rows, out, stride),
-            _ => self.fixed::<8, 8>(coef, rows, out, stride),
+            (2, 2) => self.fixed::<2, 2>(coef, rows, cols, out, stride),
+            (4, 4) => self.fixed::<4, 4>(coef, rows, cols, out, stride),
+            (8, 8) => self.fixed::<8, 8>(coef, rows, cols, out, stride),
+            (2, 1) => self.fixed::<2, 1>(coef, rows, cols, out, stride),
+            (4, 2) => self.fixed::<4, 2>(coef, rows, cols, out, stride),
+            (8, 4) => self.fixed::<8, 4>(coef, rows, cols, out, stride),
+            (1, 2) => self.fixed::<1, 2>(coef, rows, cols, out, stride),
+            (2, 4) => self.fixed::<2, 4>(coef, rows, cols, out, stride),
+            (4, 8) => self.fixed::<4, 8>(coef, rows, cols, out, stride),
+            _ => self.fixed::<8, 8>(coef, rows, cols, out, stride),
         }
     }
 
@@ -76,6 +77,7 @@ impl Idct {
         &self,
         coef: &[f32; 64],
         rows: u8,
+        cols: u8,
         out: &mut [u8],
         stride: usize,
     ) {
@@ -94,10 +96,11 @@ impl Idct {
             }
         }
         // Horizontal pass: out[y][x] = sum_u mx[x][u] * tmp[y][u], accumulated over u so the
-        // NX outputs are computed side by side.
+        // NX outputs are computed side by side, up to the last column holding a coefficient.
+        let used_cols = 8 - cols.leading_zeros() as usize;
         for (y, t) in tmp.iter().enumerate() {
             let mut acc = [0f32; NX];
-            for (mxt, &tu) in self.mxt.iter().zip(t) {
+            for (mxt, &tu) in self.mxt.iter().zip(t).take(used_cols) {
                 for (a, m) in acc.iter_mut().zip(mxt) {
                     *a += m * tu;
                 }
@@ -157,7 +160,7 @@ mod tests {
         let coef = sample();
         let want = naive(&coef);
         let mut out = [0u8; 64];
-        Idct::new(8, 8).transform(&coef, 0xFF, &mut out, 8);
+        Idct::new(8, 8).transform(&coef, 0xFF, 0xFF, &mut out, 8);
         for i in 0..64 {
             assert!(
                 (f32::from(out[i]) - want[i].clamp(0.0, 255.0)).abs() <= 1.0,
@@ -173,7 +176,7 @@ mod tests {
         for (nx, ny) in [(1usize, 1usize), (2, 2), (4, 4), (2, 1), (8, 4), (1, 2)] {
             let (sx, sy) = (8 / nx, 8 / ny);
             let mut out = [0u8; 64];
-            Idct::new(nx, ny).transform(&coef, 0xFF, &mut out, 8);
+            Idct::new(nx, ny).transform(&coef, 0xFF, 0xFF, &mut out, 8);
             for y in 0..ny {
                 for x in 0..nx {
                     let mut m = 0.0;

@@ -80,7 +80,9 @@ pub(crate) struct Huffman {
 }
 
 impl Huffman {
-    /// Builds a table from the 16 code-length counts and the symbols of a DHT entry.
+    /// Builds a table from the 16 code-length counts and the symbols of a DHT entry. `ac`
+    /// builds the AC value and skip tables too: only sequential scans use them (progressive
+    /// AC passes decode symbol by symbol), and the skip table alone is 4096 entries.
     pub fn new(counts: &[u8; 16], symbols: &[u8], ac: bool) -> Result<Self> {
         let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
         if total > 256 || symbols.len() < total {
@@ -265,28 +267,23 @@ pub(crate) mod standard {
 /// The four table slots of one class (DC or AC).
 pub(crate) type Slots = [Option<Box<Huffman>>; 4];
 
-/// The Annex K tables in slots 0 (luma) and 1 (chroma), as a decoder starts out.
-pub(crate) fn standard_tables() -> (Slots, Slots) {
+/// The Annex K table a decoder falls back to in slot `id` (0: luma, 1: chroma) of a class
+/// when no DHT defined it; built only when a scan needs it, since nearly every file has its
+/// own. `skips` as for [`Huffman::new`].
+pub(crate) fn standard_table(ac: bool, id: usize, skips: bool) -> Option<Box<Huffman>> {
     use standard::*;
-    let mk = |c: &[u8; 16], v: &[u8], ac| Huffman::new(c, v, ac).ok().map(Box::new);
-    (
-        [
-            mk(&DC_LUMA_COUNTS, &DC_LUMA_VALUES, false),
-            mk(&DC_CHROMA_COUNTS, &DC_CHROMA_VALUES, false),
-            None,
-            None,
-        ],
-        [
-            mk(&AC_LUMA_COUNTS, &AC_LUMA_VALUES, true),
-            mk(&AC_CHROMA_COUNTS, &AC_CHROMA_VALUES, true),
-            None,
-            None,
-        ],
-    )
+    let (counts, values): (&[u8; 16], &[u8]) = match (ac, id) {
+        (false, 0) => (&DC_LUMA_COUNTS, &DC_LUMA_VALUES),
+        (false, 1) => (&DC_CHROMA_COUNTS, &DC_CHROMA_VALUES),
+        (true, 0) => (&AC_LUMA_COUNTS, &AC_LUMA_VALUES),
+        (true, 1) => (&AC_CHROMA_COUNTS, &AC_CHROMA_VALUES),
+        _ => return None,
+    };
+    Huffman::new(counts, values, ac && skips).ok().map(Box::new)
 }
 
-/// Parses a DHT segment into `dc` / `ac` tables.
-pub(crate) fn parse_dht(mut p: &[u8], dc: &mut Slots, ac: &mut Slots) -> Result<()> {
+/// Parses a DHT segment into `dc` / `ac` tables; `skips` as for [`Huffman::new`].
+pub(crate) fn parse_dht(mut p: &[u8], dc: &mut Slots, ac: &mut Slots, skips: bool) -> Result<()> {
     while let Some((&tc_th, rest)) = p.split_first() {
         let (class, id) = (tc_th >> 4, usize::from(tc_th & 15));
         if class > 1 || id > 3 {
@@ -300,7 +297,7 @@ pub(crate) fn parse_dht(mut p: &[u8], dc: &mut Slots, ac: &mut Slots) -> Result<
         let symbols = rest
             .get(16..16 + n)
             .ok_or_else(|| corrupt("Huffman table is truncated"))?;
-        let table = Box::new(Huffman::new(&counts, symbols, class == 1)?);
+        let table = Box::new(Huffman::new(&counts, symbols, class == 1 && skips)?);
         if class == 0 {
             dc[id] = Some(table);
         } else {

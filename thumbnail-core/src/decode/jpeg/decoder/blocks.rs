@@ -3,14 +3,14 @@
 
 use super::{BitReader, Component, Huffman, LOOKAHEAD, Scan, ZIGZAG, dc_pixel};
 
-/// Decodes one unit (an MCU, or one block of a non-interleaved scan).
+/// Decodes one unit (an MCU, or one block of a non-interleaved scan) of a scan of kind `K`
+/// (a [`Kind`] as `u8`: a constant, so each kind's loop is compiled without the others).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn decode_unit(
+pub(super) fn decode_unit<const K: u8>(
     r: &mut BitReader<'_>,
     ctxs: &[Ctx<'_>],
     comps: &mut [Component],
-    kind: Kind,
     scan: &Scan,
     eobrun: &mut u32,
     ux: usize,
@@ -26,7 +26,8 @@ pub(super) fn decode_unit(
                     continue;
                 }
                 let nn = c.kept;
-                match kind {
+                match Kind::of(K) {
+                    Kind::Sequential if c.nx * c.ny == 1 => dc_only_block(r, ctx, c, x, y),
                     Kind::Sequential => sequential_block(r, ctx, c, x, y, coef),
                     Kind::DcFirst => {
                         let Some(dc) = ctx.dc else { continue };
@@ -44,7 +45,7 @@ pub(super) fn decode_unit(
                         let mut spare = 0u64;
                         let mask = c.nonzero.get_mut(b).unwrap_or(&mut spare);
                         let coefs = &mut c.coefs[b * nn..b * nn + nn];
-                        if kind == Kind::AcFirst {
+                        if K == Kind::AcFirst as u8 {
                             ac_first(r, ac, scan, &c.zone, coefs, mask, eobrun);
                         } else {
                             ac_refine(r, ac, scan, &c.zone, coefs, mask, eobrun);
@@ -98,12 +99,27 @@ pub(super) fn fill_unit(
 
 /// What a scan holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(super) enum Kind {
     Sequential,
     DcFirst,
     DcRefine,
     AcFirst,
     AcRefine,
+}
+
+impl Kind {
+    /// The kind a `u8` stands for (a const generic cannot be an enum).
+    #[inline(always)]
+    pub(super) const fn of(k: u8) -> Kind {
+        match k {
+            0 => Kind::Sequential,
+            1 => Kind::DcFirst,
+            2 => Kind::DcRefine,
+            3 => Kind::AcFirst,
+            _ => Kind::AcRefine,
+        }
+    }
 }
 
 /// A scan's view of one component.
@@ -115,6 +131,20 @@ pub(super) struct Ctx<'t> {
     /// Blocks per MCU across and down (1 x 1 in a non-interleaved scan).
     pub bh: usize,
     pub bv: usize,
+}
+
+/// A sequential block that becomes one pixel (1/8 scale): its DC, and a skip over its AC
+/// codes. Most of a thumbnail's decode is this, inlined in the scan's loop.
+#[inline(always)]
+fn dc_only_block(r: &mut BitReader<'_>, ctx: &Ctx<'_>, c: &mut Component, x: usize, y: usize) {
+    let (Some(dc), Some(ac)) = (ctx.dc, ctx.ac) else {
+        return;
+    };
+    c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
+    r.skip_ac(ac, 1);
+    if let Some(px) = c.plane.get_mut(y * c.padded_w + x) {
+        *px = dc_pixel(c.dc_pred.wrapping_mul(i32::from(ctx.q[0])));
+    }
 }
 
 /// A sequential (baseline or extended) block: DC, the AC coefficients the scale reads, a skip
@@ -133,15 +163,11 @@ fn sequential_block(
     };
     let q = &ctx.q;
     c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
-    if c.nx * c.ny == 1 {
-        r.skip_ac(ac, 1);
-        c.plane[y * c.padded_w + x] = dc_pixel(c.dc_pred.wrapping_mul(i32::from(q[0])));
-        return;
-    }
-    coef.fill(0.0);
+    // `coef` is all zeros between blocks: each block clears the rows it wrote.
     coef[0] = c.dc_pred.wrapping_mul(i32::from(q[0])) as f32;
-    // Rows of the block (vertical frequencies) holding a non-zero coefficient.
-    let mut rows = 1u8;
+    // Rows and columns of the block (vertical and horizontal frequencies) holding a non-zero
+    // coefficient.
+    let (mut rows, mut cols) = (1u8, 1u8);
     let last = c.zone_last;
     let mut k = 1;
     // Coefficients inside the zone are decoded; from past the zone on, only skipped.
@@ -172,6 +198,7 @@ fn sequential_block(
             let nat = usize::from(ZIGZAG[k]);
             coef[nat] = value.wrapping_mul(i32::from(q[k])) as f32;
             rows |= 1 << (nat >> 3);
+            cols |= 1 << (nat & 7);
         }
         k += 1;
     }
@@ -180,7 +207,13 @@ fn sequential_block(
     }
     let stride = c.padded_w * c.nx;
     let at = y * c.ny * stride + x * c.nx;
-    c.idct.transform(coef, rows, &mut c.plane[at..], stride);
+    c.idct
+        .transform(coef, rows, cols, &mut c.plane[at..], stride);
+    for v in 0..8 {
+        if rows & (1 << v) != 0 {
+            coef[v * 8..v * 8 + 8].fill(0.0);
+        }
+    }
 }
 
 /// The coefficients a block's output reads, as slots in its kept coefficients (255 for unread

@@ -80,14 +80,16 @@ impl State {
                         continue;
                     }
                     coef.fill(0.0);
-                    let mut rows = 0u8;
+                    let (mut rows, mut cols) = (0u8, 0u8);
                     for s in 0..nn {
                         if kept[s] != 0 {
                             coef[nat_of[s]] = (i32::from(kept[s]) * qslot[s]) as f32;
                             rows |= 1 << (nat_of[s] >> 3);
+                            cols |= 1 << (nat_of[s] & 7);
                         }
                     }
-                    c.idct.transform(&coef, rows, &mut c.plane[at..], stride);
+                    c.idct
+                        .transform(&coef, rows, cols, &mut c.plane[at..], stride);
                 }
             }
         }

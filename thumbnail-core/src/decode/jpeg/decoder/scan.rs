@@ -4,7 +4,7 @@
 use super::blocks::{Ctx, Kind, decode_unit, fill_unit};
 use super::budget::skip_entropy;
 use super::{Component, EntropyData, Scan, State, corrupt};
-use crate::decode::jpeg::tables::Slots;
+use crate::decode::jpeg::tables::{Slots, standard_table};
 use crate::error::Result;
 use crate::spec::Limits;
 
@@ -63,6 +63,15 @@ impl State {
         };
         if self.progressive && !self.progressive_scan_needed(scan)? {
             return Ok((skip_entropy(data, start), false));
+        }
+        // Tables no DHT defined: the standard ones (MJPEG frames and some cameras rely on them).
+        for &(_, td, ta) in &scan.comps {
+            if self.dc[td].is_none() {
+                self.dc[td] = standard_table(false, td, false);
+            }
+            if self.ac[ta].is_none() {
+                self.ac[ta] = standard_table(true, ta, !self.progressive);
+            }
         }
         let State {
             comps,
@@ -184,6 +193,22 @@ impl Walk<'_, '_> {
         comps: &mut [Component],
         eobrun: &mut u32,
     ) -> Result<bool> {
+        match self.kind {
+            Kind::Sequential => self.run_as::<{ Kind::Sequential as u8 }>(entropy, comps, eobrun),
+            Kind::DcFirst => self.run_as::<{ Kind::DcFirst as u8 }>(entropy, comps, eobrun),
+            Kind::DcRefine => self.run_as::<{ Kind::DcRefine as u8 }>(entropy, comps, eobrun),
+            Kind::AcFirst => self.run_as::<{ Kind::AcFirst as u8 }>(entropy, comps, eobrun),
+            Kind::AcRefine => self.run_as::<{ Kind::AcRefine as u8 }>(entropy, comps, eobrun),
+        }
+    }
+
+    /// [`Self::run`] for scans of kind `K`.
+    fn run_as<const K: u8>(
+        &self,
+        entropy: &EntropyData,
+        comps: &mut [Component],
+        eobrun: &mut u32,
+    ) -> Result<bool> {
         let (ri, total, units_w) = (self.ri, self.total, self.units_w);
         let map = entropy.map_intervals(if ri > 0 { total.div_ceil(ri) } else { 1 });
         let last_stored = map.iter().rposition(Option::is_some).unwrap_or(0);
@@ -191,6 +216,7 @@ impl Walk<'_, '_> {
         let mut damaged = false;
         let mut good_dc = [0i32; 4];
         let mut coef = [0f32; 64];
+        let (mut ux, mut uy) = (0, 0);
         for unit in 0..total {
             if ri > 0 && unit > 0 && unit % ri == 0 {
                 let ui = unit / ri;
@@ -205,26 +231,31 @@ impl Walk<'_, '_> {
                 }
                 *eobrun = 0;
             }
-            let (ux, uy) = (unit % units_w, unit / units_w);
             let (ctxs, kind, scan) = (self.ctxs, self.kind, self.scan);
             if damaged {
                 fill_unit(ctxs, comps, kind, scan, &good_dc, ux, uy);
             } else {
-                decode_unit(&mut r, ctxs, comps, kind, scan, eobrun, ux, uy, &mut coef);
-                if ri > 0 && r.overran(0) {
-                    damaged = true;
-                } else {
-                    for (g, ctx) in good_dc.iter_mut().zip(ctxs) {
-                        *g = comps[ctx.ci].dc_pred;
+                decode_unit::<K>(&mut r, ctxs, comps, scan, eobrun, ux, uy, &mut coef);
+                // Damage is only ever confined to a restart interval: without them there is
+                // no good DC to keep.
+                if ri > 0 {
+                    if r.overran(0) {
+                        damaged = true;
+                    } else {
+                        for (g, ctx) in good_dc.iter_mut().zip(ctxs) {
+                            *g = comps[ctx.ci].dc_pred;
+                        }
                     }
                 }
             }
-            if ux == units_w - 1 {
+            ux += 1;
+            if ux == units_w {
                 self.limits.check_deadline()?;
                 // A stream that ran dry: stop at the end of this row of units.
                 if ri == 0 && r.overran(8) {
                     return Ok(unit + 1 < total);
                 }
+                (ux, uy) = (0, uy + 1);
             }
         }
         Ok(false)
