@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tolerance=${THUMBNAIL_GUARD_TOLERANCE:-10}
+[[ $tolerance =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "guard.sh: THUMBNAIL_GUARD_TOLERANCE must be a percentage, not '$tolerance'" >&2; exit 2; }
 baseline=benches/baseline.tsv
 command -v valgrind >/dev/null || { echo "guard.sh: valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 
@@ -35,6 +36,7 @@ while IFS=$'\t' read -r case _; do
         exit 1
     }
     count=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' <<<"$out")
+    [ -n "$count" ] || { echo "$out" >&2; echo "guard.sh: callgrind gave no count for $case" >&2; exit 1; }
     printf '%s\t%s\n' "$case" "$count" >>"$current"
 done < <("$bin" list)
 
@@ -45,6 +47,7 @@ if [ "${1:-}" = "--update" ]; then
     exit 0
 fi
 
+[ -f "$baseline" ] || { echo "guard.sh: no $baseline (write it with benches/guard.sh --update)" >&2; exit 1; }
 python3 - "$baseline" "$current" "$tolerance" <<'EOF'
 import sys
 base_path, cur_path, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])

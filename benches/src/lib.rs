@@ -16,9 +16,15 @@ pub struct Input {
     pub bytes: Vec<u8>,
 }
 
+/// The bytes of a corpus file (`rel` to the corpus), or why there are none.
+pub fn corpus_file(rel: &str) -> Result<Vec<u8>, String> {
+    let path = thumbnail_testkit::try_corpus()?.join(rel);
+    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Small (0.3 MP), 12 MP and 50 MP JPEG photos.
 pub fn inputs() -> Vec<Input> {
-    let read = |rel: &str| std::fs::read(corpus().join(rel)).expect("corpus file");
+    let read = |rel: &str| corpus_file(rel).unwrap_or_else(|e| panic!("{e}"));
     let twelve = read("photos/olympus-ep3-museum-4032x3024.jpg");
     vec![
         Input {

@@ -24,17 +24,25 @@ pub const HOW: &str = "start one with scripts/test.sh, or by hand: \
     AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 cargo test";
 
 /// The shared corpus: `$THUMBNAIL_CORPUS`, else `../shared/corpus` next to the repository.
+/// A missing corpus fails the test that asked for it.
 pub fn corpus() -> PathBuf {
+    try_corpus().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`corpus`] for tools, which report a missing corpus instead of panicking.
+pub fn try_corpus() -> Result<PathBuf, String> {
     let dir = std::env::var_os("THUMBNAIL_CORPUS").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
         PathBuf::from,
     );
-    assert!(
-        dir.join("MANIFEST.tsv").is_file(),
-        "the image corpus is missing at {} (set THUMBNAIL_CORPUS)",
-        dir.display()
-    );
-    dir
+    if dir.join("MANIFEST.tsv").is_file() {
+        Ok(dir)
+    } else {
+        Err(format!(
+            "the image corpus is missing at {} (set THUMBNAIL_CORPUS)",
+            dir.display()
+        ))
+    }
 }
 
 /// A corpus file's path, checked to exist.

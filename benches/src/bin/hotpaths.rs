@@ -9,6 +9,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use thumbnail_bench::corpus_file;
 use thumbnail_core::{Limits, OutputFormat, ThumbnailSpec, probe, stages};
 
 /// The 12 MP baseline photo every JPEG case but the progressive one reads.
@@ -57,11 +58,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn corpus_file(rel: &str) -> Result<Vec<u8>, String> {
-    let path = thumbnail_bench::corpus().join(rel);
-    std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn made(dir: &Path, ext: &str) -> PathBuf {
