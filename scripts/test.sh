@@ -16,6 +16,14 @@ if ! command -v moto_server >/dev/null 2>&1; then
     echo "test.sh: installing moto (pip install moto flask flask-cors)" >&2
     python3 -m pip install --quiet "moto[server]" flask flask-cors
 fi
+# HEIC and AVIF test files and their reference decodes (testkit/heif/make-fixtures.py):
+# libheif's and libavif's command-line tools, Pillow and numpy.
+if ! command -v heif-enc >/dev/null 2>&1 || ! command -v avifenc >/dev/null 2>&1; then
+    echo "test.sh: installing libheif-examples and libavif-bin" >&2
+    { apt-get install -y libheif-examples libavif-bin || sudo apt-get install -y libheif-examples libavif-bin; } >/dev/null
+fi
+python3 -c 'import PIL, numpy' 2>/dev/null || python3 -m pip install --quiet pillow numpy
+python3 testkit/heif/make-fixtures.py
 # The Lambda runtime API emulator for the function's end-to-end test.
 if ! cargo lambda --version >/dev/null 2>&1; then
     echo "test.sh: installing cargo-lambda (pip install cargo-lambda)" >&2

@@ -58,6 +58,39 @@ pub fn corpus_file(rel: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
 }
 
+/// The HEIC test files `testkit/heif/make-fixtures.py` makes (grids, transforms, alpha,
+/// 10-bit, Display P3, PQ, hostile containers) and their reference decodes, made on first use
+/// in `target/heif-fixtures` (or `$THUMBNAIL_HEIF_FIXTURES`). The script needs heif-enc and
+/// heif-convert (Debian's libheif-examples), Pillow and numpy, which `scripts/test.sh`
+/// installs; when it cannot run, the test that asked fails.
+pub fn heif_fixture(name: &str) -> PathBuf {
+    static MADE: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    let dir = MADE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = std::env::var_os("THUMBNAIL_HEIF_FIXTURES")
+            .map_or_else(|| root.join("target/heif-fixtures"), PathBuf::from);
+        let out = std::process::Command::new("python3")
+            .arg(root.join("testkit/heif/make-fixtures.py"))
+            .arg(&dir)
+            .env("THUMBNAIL_CORPUS", try_corpus()?)
+            .output()
+            .map_err(|e| format!("running python3 testkit/heif/make-fixtures.py: {e}"))?;
+        if out.status.success() {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "testkit/heif/make-fixtures.py failed (it needs heif-enc, heif-convert, Pillow \
+                 and numpy; scripts/test.sh installs them): {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    match dir {
+        Ok(d) => d.join(name),
+        Err(e) => panic!("{e}"),
+    }
+}
+
 #[cfg(feature = "s3")]
 /// The S3-compatible server's endpoint. Missing is a failure, not a skip.
 pub fn s3_endpoint() -> String {

@@ -21,7 +21,9 @@ use crate::options::SpecArgs;
 
 /// Extensions picked up when walking a folder or listing a storage prefix (a file named on
 /// the command line is taken whatever its name: the format comes from its bytes).
-const IMAGE_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp"];
+const IMAGE_EXTENSIONS: [&str; 11] = [
+    "jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp", "heic", "heif", "avif",
+];
 
 /// Arguments of batch mode (`thumbnail INPUT... --out-dir DIR`).
 #[derive(Debug, clap::Args)]

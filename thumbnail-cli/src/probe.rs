@@ -48,13 +48,15 @@ pub fn run(args: &ProbeArgs) -> Result<ExitCode, String> {
                         "color": info.color.to_string(),
                         "alpha": info.has_alpha,
                         "icc": info.icc_description,
+                        "animated": info.animated,
                         "bytes": data.len(),
                     });
                     println!("{v}");
                 } else {
                     println!(
-                        "{}: {} {}x{} (upright {}x{}), orientation {}, {}{}, ICC: {}",
+                        "{}: {}{} {}x{} (upright {}x{}), orientation {}, {}{}, ICC: {}",
                         path.display(),
+                        if info.animated { "animated " } else { "" },
                         info.format,
                         info.width,
                         info.height,

@@ -14,6 +14,10 @@ pub enum InputFormat {
     WebP,
     Tiff,
     Bmp,
+    /// HEIF with HEVC-coded pictures: what iPhones save.
+    Heic,
+    /// HEIF with AV1-coded pictures.
+    Avif,
 }
 
 impl InputFormat {
@@ -25,6 +29,8 @@ impl InputFormat {
             InputFormat::WebP => "WebP",
             InputFormat::Tiff => "TIFF",
             InputFormat::Bmp => "BMP",
+            InputFormat::Heic => "HEIC",
+            InputFormat::Avif => "AVIF",
         }
     }
 
@@ -36,6 +42,8 @@ impl InputFormat {
             InputFormat::WebP => "image/webp",
             InputFormat::Tiff => "image/tiff",
             InputFormat::Bmp => "image/bmp",
+            InputFormat::Heic => "image/heic",
+            InputFormat::Avif => "image/avif",
         }
     }
 }
@@ -48,7 +56,7 @@ impl fmt::Display for InputFormat {
 
 /// Identifies the format from the leading bytes, never from a file name or a Content-Type.
 ///
-/// Known but unsupported formats (HEIC, AVIF, JPEG XL, SVG, PDF, ...) get an
+/// Known but unsupported formats (JPEG XL, SVG, PDF, ...) get an
 /// [`Error::UnsupportedFormat`] that names them.
 ///
 /// ```
@@ -75,6 +83,9 @@ pub fn sniff(data: &[u8]) -> Result<InputFormat> {
     if starts(b"II*\0") || starts(b"MM\0*") {
         return Ok(InputFormat::Tiff);
     }
+    if let Some(format) = heif_format(data) {
+        return Ok(format);
+    }
     if starts(b"BM") && data.len() >= 18 {
         let dib = u32::from_le_bytes([data[14], data[15], data[16], data[17]]);
         if matches!(dib, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124) {
@@ -82,6 +93,27 @@ pub fn sniff(data: &[u8]) -> Result<InputFormat> {
         }
     }
     Err(Error::unsupported(unsupported_name(data)))
+}
+
+/// HEIF files by their `ftyp` brands: the major brand, or for the generic `mif1`/`msf1`
+/// the compatible ones.
+fn heif_format(data: &[u8]) -> Option<InputFormat> {
+    if data.get(4..8) != Some(b"ftyp") {
+        return None;
+    }
+    let size = u32::from_be_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    let body = data.get(8..size.clamp(12, 4096).min(data.len()))?;
+    let brands =
+        std::iter::once(body.get(..4)?).chain(body.get(8..).unwrap_or_default().chunks_exact(4));
+    let mut heic = false;
+    for b in brands {
+        match b {
+            b"avif" => return Some(InputFormat::Avif),
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => heic = true,
+            _ => {}
+        }
+    }
+    heic.then_some(InputFormat::Heic)
 }
 
 /// Names what the bytes are when they are not something we decode.
@@ -152,8 +184,13 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(name(b""), "empty input (0 bytes)");
-        assert_eq!(name(b"\0\0\0\x1cftypheic\0\0\0\0"), "HEIC/HEIF");
-        assert_eq!(name(b"\0\0\0\x1cftypavif\0\0\0\0"), "AVIF");
+        assert_eq!(name(b"\0\0\0\x10ftypmif1\0\0\0\0"), "HEIC/HEIF");
+        // A cut-off ftyp is named, not a panic.
+        assert_eq!(
+            name(b"\0\0\0\x1cftyphe"),
+            "ISO base media file (video or HEIF-like)"
+        );
+        assert_eq!(name(b"\0\0\0\x1cftypavis\0\0\0\0"), "AVIF");
         assert_eq!(name(&[0xFF, 0x0A, 1, 2]), "JPEG XL");
         assert_eq!(name(b"  <?xml version='1.0'?>\n<svg xmlns=..."), "SVG");
         assert_eq!(

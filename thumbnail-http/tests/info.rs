@@ -69,6 +69,12 @@ async fn info_is_stored_with_the_thumbnails_on_every_store() {
             .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
+        assert_eq!(i["animated"], false);
+        // An animation says so (its thumbnails are of the first frame).
+        let gif = corpus("conformance/gif/animated-rotating-squares-30f.gif");
+        assert_eq!(s.put("/images/spin.gif", gif).await.status(), 201);
+        assert_eq!(info(&s, "spin.gif").await["animated"], true, "{kind:?}");
+
         // Alpha and an ICC profile are reported.
         assert_eq!(s.put("/images/alpha.png", png_alpha()).await.status(), 201);
         let i = info(&s, "alpha.png").await;

@@ -20,7 +20,7 @@ pub const INFO: &str = "_info";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Info {
-    /// `jpeg`, `png`, `gif`, `webp`, `tiff` or `bmp`.
+    /// `jpeg`, `png`, `gif`, `webp`, `tiff`, `bmp`, `heic` or `avif`.
     pub format: String,
     /// Its MIME type.
     pub mime: String,
@@ -31,6 +31,10 @@ pub struct Info {
     pub has_alpha: bool,
     /// The description of the embedded ICC profile, if there is one.
     pub icc: Option<String>,
+    /// More than one frame (an animated GIF, WebP or PNG): the thumbnails show the first.
+    /// Absent from info stored before it existed, which reads as `false`.
+    #[serde(default)]
+    pub animated: bool,
     /// Size of the original in bytes.
     pub bytes: u64,
     /// Changes whenever the original does: `?v=` on a thumbnail URL (content-addressed URLs
@@ -63,6 +67,7 @@ impl Info {
             height,
             has_alpha: image.has_alpha,
             icc: image.icc_description.clone(),
+            animated: image.animated,
             bytes,
             version: version(etag),
             thumbhash,

@@ -164,6 +164,7 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         },
         has_alpha: h.masks[3] != 0,
         icc_description: None,
+        animated: false,
     })
 }
 

@@ -52,7 +52,57 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         color: ColorModel::Indexed,
         has_alpha: frame.transparent.is_some() || !covers,
         icc_description: None,
+        animated: frames_at_least(data, 2),
     })
+}
+
+/// Whether the file has at least `n` image descriptors, found by walking its blocks without
+/// decoding any.
+fn frames_at_least(data: &[u8], n: usize) -> bool {
+    let byte = |i: usize| data.get(i).copied();
+    // Sub-blocks: a length byte, that many bytes, until a zero length.
+    let skip_blocks = |mut i: usize| {
+        while let Some(len) = byte(i) {
+            i += 1 + usize::from(len);
+            if len == 0 {
+                return Some(i);
+            }
+        }
+        None
+    };
+    let table = |flags: u8| {
+        if flags & 0x80 != 0 {
+            3 << ((flags & 7) + 1)
+        } else {
+            0
+        }
+    };
+    let Some(flags) = byte(10) else { return false };
+    let mut i = 13 + table(flags);
+    let mut seen = 0;
+    loop {
+        match byte(i) {
+            Some(0x2C) => {
+                seen += 1;
+                if seen >= n {
+                    return true;
+                }
+                let Some(local) = byte(i + 9) else {
+                    return false;
+                };
+                // Descriptor, local table, LZW code size, then the data's sub-blocks.
+                match skip_blocks(i + 10 + table(local) + 1) {
+                    Some(next) => i = next,
+                    None => return false,
+                }
+            }
+            Some(0x21) => match skip_blocks(i + 2) {
+                Some(next) => i = next,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
 }
 
 /// The canvas row of each of a frame's `height` stored rows: interlaced frames store every

@@ -2,6 +2,7 @@
 
 mod bmp;
 mod gif;
+mod heif;
 pub(crate) mod jpeg;
 mod png;
 mod tiff;
@@ -59,6 +60,8 @@ pub struct ImageInfo {
     pub has_alpha: bool,
     /// The description of the embedded ICC profile, if there is one.
     pub icc_description: Option<String>,
+    /// More than one frame (an animated GIF, WebP or PNG): the thumbnail is of the first.
+    pub animated: bool,
 }
 
 impl ImageInfo {
@@ -103,6 +106,7 @@ pub(crate) fn probe_parsed(data: &[u8]) -> Result<Probed<'_>> {
         InputFormat::WebP => webp::probe(data),
         InputFormat::Tiff => tiff::probe(data),
         InputFormat::Bmp => bmp::probe(data),
+        InputFormat::Heic | InputFormat::Avif => heif::probe(data, format),
     }?;
     if info.width == 0 || info.height == 0 {
         return Err(crate::Error::corrupt(
@@ -147,6 +151,9 @@ pub(crate) fn decode(
         (InputFormat::WebP, _) => webp::decode(data, info, limits, reduction.area),
         (InputFormat::Tiff, _) => tiff::decode(data, limits, reduction.area),
         (InputFormat::Bmp, _) => bmp::decode(data, limits, reduction.area),
+        (InputFormat::Heic | InputFormat::Avif, _) => {
+            heif::decode(data, info.format, limits, reduction.area)
+        }
     }?;
     decoded.orientation = info.orientation;
     Ok(decoded)

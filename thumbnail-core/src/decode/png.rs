@@ -49,6 +49,7 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         color,
         has_alpha: info.color_type.samples() % 2 == 0 || info.trns.is_some(),
         icc_description: icc_description(info.icc_profile.as_deref()),
+        animated: info.animation_control.is_some_and(|a| a.num_frames > 1),
     })
 }
 

@@ -71,6 +71,7 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         color,
         has_alpha,
         icc_description: icc_description(icc.as_deref()),
+        animated: false,
     })
 }
 

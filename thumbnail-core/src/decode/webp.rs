@@ -40,6 +40,7 @@ pub(super) fn probe(data: &[u8]) -> Result<ImageInfo> {
         color: ColorModel::Rgb,
         has_alpha: d.has_alpha(),
         icc_description: icc_description(icc.as_deref()),
+        animated: d.is_animated(),
     })
 }
 

@@ -37,6 +37,7 @@ pub(super) fn probe(data: &[u8]) -> Result<(ImageInfo, JpegHeader<'_>)> {
         color,
         has_alpha: false,
         icc_description: icc_description(header.icc_profile().as_deref()),
+        animated: false,
     };
     Ok((info, header))
 }

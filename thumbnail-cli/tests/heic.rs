@@ -1,0 +1,69 @@
+//! HEIC through the binary as users run it: a single file, a folder walk, and `serve`
+//! taking an iPhone photo by `curl -T` and answering with its thumbnail.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Serve, run, stderr};
+use thumbnail_core::InputFormat;
+
+fn dims(bytes: &[u8]) -> (u32, u32, InputFormat) {
+    let i = thumbnail_core::probe(bytes).expect("a decodable image");
+    (i.width, i.height, i.format)
+}
+
+#[test]
+fn an_iphone_photo_becomes_a_thumbnail_from_a_file_a_folder_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let iphone = thumbnail_testkit::corpus_path("conformance/other/iphone.heic");
+    let out = run(&[iphone.to_str().unwrap(), "-o", "t.jpg"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t = std::fs::read(dir.path().join("t.jpg")).unwrap();
+    assert_eq!(dims(&t), (100, 100, InputFormat::Jpeg));
+
+    // A folder walk picks up .heic files by name.
+    let photos = dir.path().join("photos");
+    std::fs::create_dir(&photos).unwrap();
+    std::fs::copy(&iphone, photos.join("IMG_0001.HEIC")).unwrap();
+    let out = run(
+        &["photos", "--out-dir", "thumbs", "--progress", "none"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t = std::fs::read(dir.path().join("thumbs/IMG_0001.jpg")).unwrap();
+    assert_eq!(dims(&t), (100, 100, InputFormat::Jpeg));
+
+    let mut server = Serve::start(&["--listen", "127.0.0.1:0"], dir.path());
+    let status = Command::new("curl")
+        .args(["-fsS", "-T"])
+        .arg(&iphone)
+        .arg(server.url("/images/phone/IMG_0001.heic"))
+        .args(["-o", "served.jpg"])
+        .current_dir(dir.path())
+        .status()
+        .expect("curl is installed");
+    assert!(status.success());
+    let served = std::fs::read(dir.path().join("served.jpg")).unwrap();
+    assert_eq!(dims(&served), (100, 100, InputFormat::Jpeg));
+    let data = dir.path().join("thumbnail-data");
+    assert_eq!(
+        std::fs::read(data.join("originals/phone/IMG_0001.heic")).unwrap(),
+        std::fs::read(&iphone).unwrap()
+    );
+    let info = Command::new("curl")
+        .args(["-fsS"])
+        .arg(server.url("/info/phone/IMG_0001.heic"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(v["format"], "heic");
+    assert_eq!(v["mime"], "image/heic");
+    assert_eq!(
+        (v["width"].as_u64(), v["height"].as_u64()),
+        (Some(2566), Some(3313))
+    );
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(10)).success());
+}

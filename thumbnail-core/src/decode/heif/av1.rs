@@ -1,0 +1,164 @@
+//! AV1-coded items (`av01`) through rav1d (dav1d in Rust), on the calling thread, one picture
+//! at a time. rav1d offers dav1d's C interface only, hence the `unsafe` here: every call is
+//! made as dav1d's documentation prescribes, and the picture and data are always released.
+
+use std::mem::MaybeUninit;
+use std::ptr::NonNull;
+
+use heifer_isobmff::{HeifFile, ItemId};
+use rav1d::include::dav1d::data::Dav1dData;
+use rav1d::include::dav1d::dav1d::{Dav1dContext, Dav1dSettings};
+use rav1d::include::dav1d::headers::{
+    DAV1D_PIXEL_LAYOUT_I400, DAV1D_PIXEL_LAYOUT_I420, DAV1D_PIXEL_LAYOUT_I422,
+};
+use rav1d::include::dav1d::picture::Dav1dPicture;
+use rav1d::src::lib::{
+    dav1d_close, dav1d_data_create, dav1d_data_unref, dav1d_default_settings, dav1d_get_picture,
+    dav1d_open, dav1d_picture_unref, dav1d_send_data,
+};
+
+use super::planes::Planes;
+use crate::error::{Error, Result};
+
+fn corrupt(why: impl std::fmt::Display) -> Error {
+    Error::corrupt("AVIF", why)
+}
+
+/// A decoder context, closed when dropped.
+struct Context(Option<Dav1dContext>);
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        // SAFETY: the context came from `dav1d_open` and is closed once, here.
+        unsafe { dav1d_close(NonNull::new(&mut self.0)) };
+    }
+}
+
+/// Decodes item `id`, a picture of at most `max_pixels` pixels.
+pub(super) fn decode(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result<Planes> {
+    let bytes = file.item_data(id).map_err(corrupt)?;
+    if bytes.is_empty() {
+        return Err(corrupt("an empty coded picture"));
+    }
+    let mut settings = MaybeUninit::<Dav1dSettings>::uninit();
+    // SAFETY: `dav1d_default_settings` writes every field of the settings.
+    let mut settings = unsafe {
+        dav1d_default_settings(NonNull::new_unchecked(settings.as_mut_ptr()));
+        settings.assume_init()
+    };
+    settings.n_threads = 1;
+    settings.max_frame_delay = 1;
+    settings.all_layers = 0;
+    settings.frame_size_limit = u32::try_from(max_pixels).unwrap_or(u32::MAX).max(1);
+    let mut ctx = Context(None);
+    // SAFETY: both pointers are to live locals of the right types.
+    let status = unsafe { dav1d_open(NonNull::new(&mut ctx.0), NonNull::new(&mut settings)) };
+    if status.0 != 0 || ctx.0.is_none() {
+        return Err(Error::OverLimit {
+            reason: format!("the AV1 decoder could not start ({})", status.0),
+        });
+    }
+    let mut data = Dav1dData::default();
+    // SAFETY: `data` is a live local; the buffer returned has `bytes.len()` bytes, which are
+    // all written before it is handed to the decoder.
+    unsafe {
+        let buf = dav1d_data_create(NonNull::new(&mut data), bytes.len());
+        if buf.is_null() {
+            return Err(corrupt("no memory for the coded picture"));
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len());
+    }
+    let result = picture(&ctx, &mut data);
+    // SAFETY: `data` was created above; unref is a no-op once the decoder consumed it.
+    unsafe { dav1d_data_unref(NonNull::new(&mut data)) };
+    result
+}
+
+/// Sends the data and takes the one picture out.
+fn picture(ctx: &Context, data: &mut Dav1dData) -> Result<Planes> {
+    let mut pic = Dav1dPicture::default();
+    // A still image is one temporal unit: a few rounds of send and get are enough. Any
+    // failure (an invalid stream, or "again" from a stream that is not one picture) just
+    // uses a round; the last error is the one reported.
+    let mut last = 0;
+    for _ in 0..8 {
+        if data.sz > 0 {
+            // SAFETY: the context is open and `data` is a live, created buffer.
+            last = unsafe { dav1d_send_data(ctx.0, NonNull::new(data)) }.0;
+        }
+        // SAFETY: the context is open and `pic` is a live local.
+        let got = unsafe { dav1d_get_picture(ctx.0, NonNull::new(&mut pic)) }.0;
+        if got == 0 {
+            let planes = copy_planes(&pic);
+            // SAFETY: `pic` holds a picture from `dav1d_get_picture`, released once.
+            unsafe { dav1d_picture_unref(NonNull::new(&mut pic)) };
+            return planes;
+        }
+        last = if last == 0 { got } else { last };
+    }
+    Err(corrupt(format!(
+        "the AV1 stream gives no picture (error {last})"
+    )))
+}
+
+/// The picture's samples as 16-bit planes.
+fn copy_planes(pic: &Dav1dPicture) -> Result<Planes> {
+    let (w, h) = (pic.p.w, pic.p.h);
+    let (Ok(width), Ok(height)) = (u32::try_from(w), u32::try_from(h)) else {
+        return Err(corrupt(format!("a picture of {w}x{h}")));
+    };
+    let depth = u8::try_from(pic.p.bpc).map_err(corrupt)?;
+    let shift = match pic.p.layout {
+        DAV1D_PIXEL_LAYOUT_I400 => None,
+        DAV1D_PIXEL_LAYOUT_I420 => Some((1, 1)),
+        DAV1D_PIXEL_LAYOUT_I422 => Some((1, 0)),
+        _ => Some((0, 0)),
+    };
+    let (full_range, matrix) = pic.seq_hdr.map_or((false, 2), |s| {
+        // SAFETY: the sequence header lives as long as the picture, which is not yet released.
+        let s = unsafe { s.as_ref() };
+        (s.color_range != 0, s.mtrx as u16)
+    });
+    let wide = depth > 8;
+    let mut planes: [Vec<u16>; 3] = Default::default();
+    let mut strides = [0usize; 3];
+    let count = if shift.is_some() { 3 } else { 1 };
+    for (i, plane) in planes.iter_mut().enumerate().take(count) {
+        let (sx, sy) = if i == 0 {
+            (0, 0)
+        } else {
+            shift.unwrap_or((0, 0))
+        };
+        let (pw, ph) = ((width + sx) >> sx, (height + sy) >> sy);
+        let stride = pic.stride[usize::from(i > 0)];
+        let Some(base) = pic.data[i] else {
+            return Err(corrupt("a picture without samples"));
+        };
+        plane.reserve_exact(pw as usize * ph as usize);
+        for y in 0..ph as isize {
+            // SAFETY: dav1d guarantees `ph` rows of `pw` samples at `stride` bytes apart from
+            // the plane's base (the stride may be negative for flipped pictures, never here).
+            unsafe {
+                let row = base.as_ptr().cast::<u8>().offset(y * stride);
+                if wide {
+                    let row = std::slice::from_raw_parts(row.cast::<u16>(), pw as usize);
+                    plane.extend_from_slice(row);
+                } else {
+                    let row = std::slice::from_raw_parts(row, pw as usize);
+                    plane.extend(row.iter().map(|&v| u16::from(v)));
+                }
+            }
+        }
+        strides[i] = pw as usize;
+    }
+    Ok(Planes {
+        width,
+        height,
+        depth,
+        chroma_shift: shift,
+        planes,
+        strides,
+        full_range,
+        matrix,
+    })
+}

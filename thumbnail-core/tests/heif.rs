@@ -1,0 +1,253 @@
+//! HEIC and AVIF input: real phone, heif-enc and avifenc files become thumbnails that match
+//! libheif's (heif-convert) or libavif's (avifdec) decode of the same file, through grids,
+//! alpha, 10-bit samples and every irot/imir/clap transform; colour the reference cannot show (Display P3 or PQ by nclx
+//! alone) is checked against formulas computed outside Rust; hostile containers are refused
+//! by name, cheaply, and a 100 MP grid decodes in bounded memory.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::Pixels;
+use thumbnail_core::{
+    ErrorKind, InputFormat, Limits, Orientation, OutputFormat, ThumbnailSpec, probe, thumbnail,
+};
+use thumbnail_testkit::{alone, heif_fixture, peak_during};
+
+#[global_allocator]
+static ALLOCATOR: thumbnail_testkit::Counting = thumbnail_testkit::Counting;
+
+/// Mean absolute difference (0-255) between our thumbnail and the reference's: the same
+/// pixels through the same resize, so only decoder rounding differs.
+const SAME: f64 = 1.0;
+
+fn render(path: &Path, limits: &Limits) -> Pixels {
+    let spec = ThumbnailSpec::default().with_format(OutputFormat::Png);
+    let t = thumbnail(&common::read(path), &spec, limits)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!((t.width, t.height), (100, 100));
+    common::decode(&t.bytes)
+}
+
+/// Single pictures are decoded whole; these tests are about the pixels, not that limit.
+fn roomy() -> Limits {
+    Limits::default().with_max_memory(256 << 20)
+}
+
+fn same_as_reference(name: &str) -> f64 {
+    let ours = render(&heif_fixture(&format!("{name}.heic")), &roomy());
+    let reference = render(&heif_fixture(&format!("{name}-ref.png")), &roomy());
+    common::mean_abs_diff(&ours, &reference)
+}
+
+#[test]
+fn the_iphone_photo_matches_libheif() {
+    let iphone = common::corpus().join("conformance/other/iphone.heic");
+    let info = probe(&common::read(&iphone)).unwrap();
+    assert_eq!(info.format, InputFormat::Heic);
+    assert_eq!((info.width, info.height), (2566, 3313));
+    assert!(!info.has_alpha);
+    let ours = render(&iphone, &Limits::default());
+    let reference = render(&heif_fixture("iphone-ref.png"), &roomy());
+    let d = common::mean_abs_diff(&ours, &reference);
+    assert!(d < SAME, "{d}");
+}
+
+#[test]
+fn grids_alpha_and_ten_bit_match_libheif() {
+    for name in ["grid", "grid-alpha", "single", "single-alpha", "ten-bit"] {
+        let d = same_as_reference(name);
+        assert!(d < SAME, "{name}: {d}");
+    }
+    let info = probe(&common::read(&heif_fixture("grid-alpha.heic"))).unwrap();
+    assert!(info.has_alpha);
+    assert_eq!((info.width, info.height), (1800, 1200));
+}
+
+#[test]
+fn every_transform_matches_libheif_and_a_wrong_one_would_not() {
+    for (name, orientation) in [
+        ("irot1", Orientation::Rotate270),
+        ("irot2", Orientation::Rotate180),
+        ("irot3", Orientation::Rotate90),
+        ("imir0", Orientation::FlipVertical),
+        ("imir1", Orientation::FlipHorizontal),
+        ("irot1-imir1", Orientation::Transverse),
+        ("clap", Orientation::Normal),
+    ] {
+        let info = probe(&common::read(&heif_fixture(&format!("{name}.heic")))).unwrap();
+        assert_eq!(info.orientation, orientation, "{name}");
+        let d = same_as_reference(name);
+        assert!(d < SAME, "{name}: {d}");
+    }
+    // The test can fail: the unturned picture against a turned reference is far off.
+    let plain = render(&heif_fixture("single.heic"), &roomy());
+    for name in ["irot2", "imir0", "imir1"] {
+        let turned = render(&heif_fixture(&format!("{name}-ref.png")), &roomy());
+        let d = common::mean_abs_diff(&plain, &turned);
+        assert!(d > 20.0 * SAME, "{name}: {d}");
+    }
+    let clap = probe(&common::read(&heif_fixture("clap.heic"))).unwrap();
+    assert_eq!((clap.width, clap.height), (1600, 1000));
+}
+
+#[test]
+fn display_p3_and_pq_by_nclx_become_srgb() {
+    // Display P3 taken as sRGB would be off by about 1.4 on this photo, 33 at most.
+    let ours = render(&heif_fixture("p3.heic"), &roomy());
+    let reference = render(&heif_fixture("p3-ref.png"), &roomy());
+    let d = common::mean_abs_diff(&ours, &reference);
+    assert!(d < 0.5, "p3: {d}");
+    let worst = ours
+        .data
+        .iter()
+        .zip(&reference.data)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max();
+    assert!(worst <= Some(16), "p3: {worst:?}");
+    // PQ in BT.2020, tone-mapped as documented (the reference is computed with numpy).
+    let d = common::mean_abs_diff(
+        &render(&heif_fixture("pq.heic"), &roomy()),
+        &render(&heif_fixture("pq-ref.png"), &roomy()),
+    );
+    assert!(d < 1.5, "pq: {d}");
+}
+
+#[test]
+fn hostile_containers_are_refused_by_name_before_decoding() {
+    let _alone = alone();
+    let cases = [
+        (
+            "lying-grid.heic",
+            ErrorKind::Corrupt,
+            "cannot make 60000x60000",
+        ),
+        (
+            "grid-over-limit.heic",
+            ErrorKind::TooManyPixels,
+            "20480x20480",
+        ),
+        (
+            "many-items.heic",
+            ErrorKind::OverLimit,
+            "over the limit of 8192",
+        ),
+    ];
+    for (name, kind, says) in cases {
+        let data = common::read(&heif_fixture(name));
+        let (result, peak) =
+            peak_during(|| thumbnail(&data, &ThumbnailSpec::default(), &Limits::default()));
+        let e = result.expect_err(name);
+        assert_eq!(e.kind(), kind, "{name}: {e}");
+        assert!(e.to_string().contains(says), "{name}: {e}");
+        assert!(peak < 16 << 20, "{name}: {} MiB to refuse", peak >> 20);
+    }
+}
+
+#[test]
+fn truncated_files_give_typed_errors() {
+    let data = common::read(&heif_fixture("grid.heic"));
+    for cut in [
+        10,
+        40,
+        200,
+        1000,
+        data.len() / 3,
+        data.len() / 2,
+        data.len() - 1,
+    ] {
+        let e = thumbnail(&data[..cut], &ThumbnailSpec::default(), &Limits::default())
+            .expect_err("a truncated file");
+        assert!(
+            matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::UnsupportedFormat),
+            "cut at {cut}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_100_mp_grid_stays_in_budget_and_stops_at_its_deadline() {
+    let _alone = alone();
+    let data = common::read(&heif_fixture("grid-100mp.heic"));
+    let (t, peak) = peak_during(|| thumbnail(&data, &ThumbnailSpec::default(), &Limits::default()));
+    let t = t.unwrap();
+    assert_eq!((t.width, t.height), (100, 100));
+    // The same heap budget as every other format's 100 MP file (tests/budget.rs).
+    assert!(peak <= 40 << 20, "{} MiB of heap", peak >> 20);
+    let limits = Limits::default().with_deadline(Some(Instant::now() + Duration::from_millis(200)));
+    let start = Instant::now();
+    let e = thumbnail(&data, &ThumbnailSpec::default(), &limits).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DeadlineExceeded, "{e}");
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn a_single_picture_over_the_memory_limit_is_refused_by_name() {
+    let data = common::read(&heif_fixture("single.heic"));
+    let tight = Limits::default().with_max_memory(8 << 20);
+    let e = thumbnail(&data, &ThumbnailSpec::default(), &tight).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::OverLimit, "{e}");
+    assert!(
+        e.to_string().contains("single picture") && e.to_string().contains("8 MiB"),
+        "{e}"
+    );
+    // A grid of the same photo decodes a tile at a time under the same limit.
+    thumbnail(
+        &common::read(&heif_fixture("grid.heic")),
+        &ThumbnailSpec::default(),
+        &tight,
+    )
+    .unwrap();
+}
+
+#[test]
+fn avif_photos_grids_alpha_and_ten_bit_match_libavif() {
+    let pitm = common::corpus().join("conformance/other/pitm-4096x800.avif");
+    let info = probe(&common::read(&pitm)).unwrap();
+    assert_eq!(info.format, InputFormat::Avif);
+    assert_eq!((info.width, info.height), (4096, 800));
+    let d = common::mean_abs_diff(
+        &render(&pitm, &roomy()),
+        &render(&heif_fixture("pitm-ref.png"), &roomy()),
+    );
+    assert!(d < SAME, "pitm: {d}");
+    for name in ["avif-grid", "avif-alpha", "avif-ten-bit"] {
+        let ours = render(&heif_fixture(&format!("{name}.avif")), &roomy());
+        let reference = render(&heif_fixture(&format!("{name}-ref.png")), &roomy());
+        let d = common::mean_abs_diff(&ours, &reference);
+        assert!(d < SAME, "{name}: {d}");
+    }
+    let alpha = probe(&common::read(&heif_fixture("avif-alpha.avif"))).unwrap();
+    assert!(alpha.has_alpha);
+}
+
+#[test]
+fn avif_rotation_matches_the_turned_photo() {
+    // avifdec applies no transforms, so the reference is libheif's turned decode of the same
+    // photo coded as HEIC: the two codecs' losses differ a little, a wrong turn a lot.
+    let data = common::read(&heif_fixture("avif-irot1.avif"));
+    assert_eq!(probe(&data).unwrap().orientation, Orientation::Rotate270);
+    let ours = render(&heif_fixture("avif-irot1.avif"), &roomy());
+    let d = common::mean_abs_diff(&ours, &render(&heif_fixture("irot1-ref.png"), &roomy()));
+    assert!(d < 2.0, "{d}");
+    let d = common::mean_abs_diff(&ours, &render(&heif_fixture("irot3-ref.png"), &roomy()));
+    assert!(d > 20.0, "{d}");
+}
+
+#[test]
+fn truncated_avif_gives_typed_errors() {
+    let data = common::read(&heif_fixture("avif-grid.avif"));
+    for cut in [12, 100, 400, data.len() / 2, data.len() - 1] {
+        let e = thumbnail(&data[..cut], &ThumbnailSpec::default(), &Limits::default())
+            .expect_err("a truncated file");
+        assert!(
+            matches!(e.kind(), ErrorKind::Corrupt | ErrorKind::UnsupportedFormat),
+            "cut at {cut}: {e}"
+        );
+    }
+}
