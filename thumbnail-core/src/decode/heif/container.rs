@@ -9,11 +9,6 @@ use heifer_isobmff::{HeifFile, ItemId};
 use crate::error::{Error, Result};
 use crate::orient::Orientation;
 
-/// Items a file may declare. The container parser matches items to their locations and
-/// properties pairwise, so a file of millions of tiny items would be a CPU bomb; a 100 MP
-/// grid of 256x256 tiles with an alpha grid needs about 3,000.
-pub(super) const MAX_ITEMS: u64 = 8192;
-
 /// Derived images nested in each other (a grid of `iden`s of grids...).
 const MAX_DEPTH: u32 = 4;
 
@@ -112,7 +107,7 @@ pub(super) fn corrupt(format: &'static str, e: impl std::fmt::Display) -> Error 
 
 /// Parses the container and resolves the primary item.
 pub(super) fn open<'a>(data: &'a [u8], format: &'static str) -> Result<(HeifFile<'a>, Layout)> {
-    check_counts(data, format)?;
+    super::counts::check(data, format)?;
     let file = HeifFile::parse(data).map_err(|e| corrupt(format, e))?;
     let layout = resolve(&file, format)?;
     Ok((file, layout))
@@ -426,65 +421,6 @@ fn alpha_item(file: &HeifFile<'_>, primary: ItemId, coded: ItemId) -> Option<Ite
         candidates = file.referencing_items(coded, b"auxl");
     }
     candidates.into_iter().find(|&id| is_alpha(id))
-}
-
-/// Refuses, before the container parser sees them, files that declare more items,
-/// locations, property associations or references than [`MAX_ITEMS`].
-fn check_counts(data: &[u8], format: &'static str) -> Result<()> {
-    let too_many = |what: &str, n: u64| Error::OverLimit {
-        reason: format!("{format} declares {n} {what}, over the limit of {MAX_ITEMS}"),
-    };
-    let Some(meta) = child(data, b"meta") else {
-        return Ok(());
-    };
-    let meta = meta.get(4..).unwrap_or_default();
-    let be = |b: &[u8], at: usize, n: usize| -> u64 {
-        b.get(at..at + n)
-            .map_or(0, |s| s.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
-    };
-    for b in heifer_isobmff::BoxIter::new(meta).flatten() {
-        let c = b.content;
-        let v0 = c.first() == Some(&0);
-        let (what, n) = match &b.header.box_type.0 {
-            b"iinf" => ("items", if v0 { be(c, 4, 2) } else { be(c, 4, 4) }),
-            b"iloc" => {
-                // Version and flags, then two bytes of field sizes, then the count.
-                (
-                    "item locations",
-                    if c.first() < Some(&2) {
-                        be(c, 6, 2)
-                    } else {
-                        be(c, 6, 4)
-                    },
-                )
-            }
-            b"iref" => (
-                "item references",
-                heifer_isobmff::BoxIter::new(c.get(4..).unwrap_or_default()).count() as u64,
-            ),
-            b"iprp" => {
-                let n = heifer_isobmff::BoxIter::new(c)
-                    .flatten()
-                    .filter(|p| p.header.box_type.0 == *b"ipma")
-                    .map(|p| be(p.content, 4, 4))
-                    .sum();
-                ("property associations", n)
-            }
-            _ => continue,
-        };
-        if n > MAX_ITEMS {
-            return Err(too_many(what, n));
-        }
-    }
-    Ok(())
-}
-
-/// The content of the first top-level box of type `kind`.
-fn child<'a>(data: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    heifer_isobmff::BoxIter::new(data)
-        .map_while(|b| b.ok())
-        .find(|b| b.header.box_type.0 == *kind)
-        .map(|b| b.content)
 }
 
 #[cfg(test)]

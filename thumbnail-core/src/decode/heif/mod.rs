@@ -4,6 +4,7 @@
 
 mod av1;
 mod container;
+mod counts;
 mod hevc;
 mod planes;
 
