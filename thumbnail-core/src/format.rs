@@ -108,7 +108,8 @@ fn heif_format(data: &[u8]) -> Option<InputFormat> {
     let mut heic = false;
     for b in brands {
         match b {
-            b"avif" => return Some(InputFormat::Avif),
+            // Without its decoder, AVIF stays a clean "unsupported image format: AVIF".
+            b"avif" => return cfg!(feature = "avif-decode").then_some(InputFormat::Avif),
             b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" => heic = true,
             _ => {}
         }

@@ -50,6 +50,9 @@ pub(super) fn decode(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result
     settings.max_frame_delay = 1;
     settings.all_layers = 0;
     settings.frame_size_limit = u32::try_from(max_pixels).unwrap_or(u32::MAX).max(1);
+    // No logging: dav1d's default logger prints every stream error on stderr, and ours are
+    // returned as errors. rav1d does not export the logger's type, only the field.
+    settings.logger = no_logger(&settings.logger);
     let mut ctx = Context(None);
     // SAFETY: both pointers are to live locals of the right types.
     let status = unsafe { dav1d_open(NonNull::new(&mut ctx.0), NonNull::new(&mut settings)) };
@@ -74,6 +77,32 @@ pub(super) fn decode(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result
     result
 }
 
+/// A logger that logs nothing: both of its fields (a cookie and a callback) are optional
+/// pointers, and all zeroes is `None` for each.
+fn no_logger<T>(_like: &T) -> T {
+    // SAFETY: only called on `Dav1dSettings::logger`, a `#[repr(C)]` struct of an
+    // `Option<NonNull<_>>` and an `Option<extern "C" fn>`: zero is `None` for both.
+    unsafe { std::mem::zeroed() }
+}
+
+/// Releases what `dav1d_get_picture` wrote into `pic`, on failure too: rav1d writes an empty
+/// picture that still owns one allocation (its ITU-T T.35 list), and its unref writes back
+/// another such empty picture. Leaving them leaked 48 bytes a call (found by fuzzing: 2 GB
+/// over 800,000 inputs); this drops the last one as well, leaving `pic` owning nothing.
+fn release(pic: &mut Dav1dPicture) {
+    // SAFETY: `pic` holds a picture written by `dav1d_get_picture` (or an empty one), and
+    // unref accepts either. The reference taken afterwards is the one strong count the
+    // written-back empty picture holds, released once here; nothing else points to it.
+    unsafe {
+        dav1d_picture_unref(NonNull::new(pic));
+        if let Some(list) = pic.itut_t35_ref.take() {
+            drop(list.into_arc());
+        }
+    }
+    pic.itut_t35 = None;
+    pic.n_itut_t35 = 0;
+}
+
 /// Sends the data and takes the one picture out.
 fn picture(ctx: &Context, data: &mut Dav1dData) -> Result<Planes> {
     let mut pic = Dav1dPicture::default();
@@ -88,10 +117,9 @@ fn picture(ctx: &Context, data: &mut Dav1dData) -> Result<Planes> {
         }
         // SAFETY: the context is open and `pic` is a live local.
         let got = unsafe { dav1d_get_picture(ctx.0, NonNull::new(&mut pic)) }.0;
-        if got == 0 {
-            let planes = copy_planes(&pic);
-            // SAFETY: `pic` holds a picture from `dav1d_get_picture`, released once.
-            unsafe { dav1d_picture_unref(NonNull::new(&mut pic)) };
+        let planes = (got == 0).then(|| copy_planes(&pic));
+        release(&mut pic);
+        if let Some(planes) = planes {
             return planes;
         }
         last = if last == 0 { got } else { last };

@@ -2,6 +2,7 @@
 //! into the reduction, so a 48 MP phone photo (a grid of 512x512 tiles) costs one tile and the
 //! reduced image, not the full frame.
 
+#[cfg(feature = "avif-decode")]
 mod av1;
 mod container;
 mod counts;
@@ -116,6 +117,10 @@ pub(super) fn decode(
     })
 }
 
+/// Why AV1-coded pictures are refused without the `avif-decode` feature.
+#[cfg(not(feature = "avif-decode"))]
+const AVIF_OFF: &str = "AVIF (AV1 decoding is not in this build)";
+
 /// Working memory of decoding one picture of a tiling's tile size: its 16-bit samples twice
 /// (the picture, and the copy the loop filters work from) and a byte a pixel of block state.
 /// Measured: a 3.5 MP 4:2:0 picture peaks at 24 MB over the process's base, this says 25.
@@ -170,7 +175,10 @@ fn decode_picture(
     let max = u64::from(tw.next_multiple_of(64)) * u64::from(th.next_multiple_of(64));
     let planes = match layout.codec {
         Codec::Hevc => hevc::decode(file, id, max)?,
+        #[cfg(feature = "avif-decode")]
         Codec::Av1 => av1::decode(file, id, max)?,
+        #[cfg(not(feature = "avif-decode"))]
+        Codec::Av1 => return Err(Error::unsupported(AVIF_OFF)),
     };
     if planes.width < tw || planes.height < th {
         return Err(Error::corrupt(
