@@ -1,5 +1,6 @@
-//! HEIC through the binary as users run it: a single file, a folder walk, and `serve` taking
-//! an iPhone photo by `curl -T` and answering with its thumbnail.
+//! HEIC and AVIF through the binary as users run it: a single file, a folder walk, and
+//! `serve` taking an iPhone photo (and an AVIF) by `curl -T` and answering with its thumbnail;
+//! an AVIF with wrecked coded data is one line on stderr, or a 422, and the server lives on.
 
 mod common;
 
@@ -64,6 +65,59 @@ fn phone_photos_become_thumbnails_from_a_file_a_folder_and_serve() {
         (v["width"].as_u64(), v["height"].as_u64()),
         (Some(2566), Some(3313))
     );
+    // AVIF the same way: a file, and an upload.
+    let avif = thumbnail_testkit::corpus_path("conformance/other/pitm-4096x800.avif");
+    let out = run(&[avif.to_str().unwrap(), "-o", "a.jpg"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t = std::fs::read(dir.path().join("a.jpg")).unwrap();
+    assert_eq!(dims(&t), (100, 100, InputFormat::Jpeg));
+    let status = Command::new("curl")
+        .args(["-fsS", "-T"])
+        .arg(&avif)
+        .arg(server.url("/images/pitm.avif"))
+        .args(["-o", "served-avif.jpg"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let served = std::fs::read(dir.path().join("served-avif.jpg")).unwrap();
+    assert_eq!(dims(&served), (100, 100, InputFormat::Jpeg));
+
+    // Wrecked AV1 data aborted the whole process in rav1d 1.1.0 (vendor/rav1d/PATCHES.md).
+    let mut bad = std::fs::read(&avif).unwrap();
+    let from = bad.len() / 3;
+    bad[from..].iter_mut().step_by(3).for_each(|b| *b = 0xFF);
+    std::fs::write(dir.path().join("bad.avif"), &bad).unwrap();
+    let out = run(&["bad.avif", "-o", "bad.jpg"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("AVIF"), "{}", stderr(&out));
+    assert!(!dir.path().join("bad.jpg").exists());
+    let answer = Command::new("curl")
+        .args(["-sS", "-w", "\n%{http_code}", "-T", "bad.avif"])
+        .arg(server.url("/images/bad.avif"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer.stdout).into_owned();
+    let (body, code) = answer.rsplit_once('\n').unwrap();
+    assert_eq!(code, "422", "{answer}");
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert!(v["message"].as_str().unwrap().contains("AVIF"), "{v}");
+    assert!(
+        !data.join("originals/bad.avif").exists(),
+        "a refused upload is not kept"
+    );
+    // Still serving.
+    let again = Command::new("curl")
+        .args(["-fsS", "-T"])
+        .arg(&avif)
+        .arg(server.url("/images/pitm2.avif"))
+        .args(["-o", "again.jpg"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(again.success());
     server.signal("TERM");
     assert!(server.wait(Duration::from_secs(10)).success());
 }

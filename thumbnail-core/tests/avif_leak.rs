@@ -12,8 +12,7 @@ static ALLOCATOR: thumbnail_testkit::Counting = thumbnail_testkit::Counting;
 #[test]
 fn failing_av1_pictures_leak_nothing() {
     // Both items' ispe shrunk to 64x64: the container is consistent, and the AV1 decoder
-    // refuses the 1800x1200 frame inside as over its size limit. (Corrupt tile data would
-    // make rav1d 1.1.0 abort the process instead: why `avif-decode` is off by default.)
+    // refuses the 1800x1200 frame inside as over its size limit.
     let mut data = common::read(&heif_fixture("avif-alpha.avif"));
     let mut at = 0;
     while let Some(i) = data[at..].windows(4).position(|w| w == b"ispe") {

@@ -1,5 +1,6 @@
-//! An iPhone photo uploaded to the bucket: the S3 event (AWS's own sample, bucket and key
-//! edited) becomes a 100x100 JPEG thumbnail and its info on the real S3-compatible server.
+//! An iPhone photo and an AVIF uploaded to the bucket: the S3 event (AWS's own sample, bucket
+//! and keys edited) gives each a 100x100 JPEG thumbnail and its info on the real S3-compatible
+//! server.
 
 mod common;
 
@@ -9,7 +10,7 @@ use thumbnail_lambda::{App, handle};
 use thumbnail_storage::{Key, Store};
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_iphone_heic_upload_gets_its_thumbnail() {
+async fn heic_and_avif_uploads_get_their_thumbnails() {
     let (src, q) = bucket("lambda-heic").await;
     let b = src.bucket().to_string();
     let app = App::new(env(vec![
@@ -20,17 +21,26 @@ async fn an_iphone_heic_upload_gets_its_thumbnail() {
     .unwrap();
     let photo = thumbnail_testkit::corpus_file("conformance/other/iphone.heic");
     put(&src, "uploads/IMG 0001.HEIC", photo).await;
+    let avif = thumbnail_testkit::corpus_file("conformance/other/pitm-4096x800.avif");
+    put(&src, "uploads/wide.avif", avif).await;
     let out = handle(
         &app,
-        event(s3_event(&[(
-            "ObjectCreated:Put",
-            &b,
-            "uploads/IMG+0001.HEIC",
-        )])),
+        event(s3_event(&[
+            ("ObjectCreated:Put", &b, "uploads/IMG+0001.HEIC"),
+            ("ObjectCreated:Put", &b, "uploads/wide.avif"),
+        ])),
     )
     .await
     .unwrap();
-    assert_eq!(out["processed"], json!(["uploads/IMG 0001.HEIC"]), "{out}");
+    assert_eq!(
+        out["processed"],
+        json!(["uploads/IMG 0001.HEIC", "uploads/wide.avif"]),
+        "{out}"
+    );
+    let key = Key::new("thumbnails/default/wide.avif").unwrap();
+    let thumb = src.get(&key, 1 << 20).await.unwrap();
+    assert_eq!(dims(&thumb.bytes), (100, 100));
+    assert_eq!(thumb.meta.content_type.as_deref(), Some("image/jpeg"));
     // Thumbnails keep the original's key (as the tutorial's design does); the content type
     // says what they are.
     let key = Key::new("thumbnails/default/IMG 0001.HEIC").unwrap();

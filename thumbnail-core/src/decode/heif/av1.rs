@@ -1,8 +1,11 @@
 //! AV1-coded items (`av01`) through rav1d (dav1d in Rust), on the calling thread, one picture
 //! at a time. rav1d offers dav1d's C interface only, hence the `unsafe` here: every call is
 //! made as dav1d's documentation prescribes, and the picture and data are always released.
+//! Our rav1d's entry points unwind (vendor/rav1d/PATCHES.md), so a panic inside it is this
+//! stream's error, not the end of the process.
 
 use std::mem::MaybeUninit;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
 use heifer_isobmff::{HeifFile, ItemId};
@@ -29,8 +32,26 @@ struct Context(Option<Dav1dContext>);
 
 impl Drop for Context {
     fn drop(&mut self) {
+        let ctx = &mut self.0;
+        // A context left inconsistent by a panic may panic again on close; that one must not
+        // escape a drop that may run while unwinding. What it holds is then lost.
         // SAFETY: the context came from `dav1d_open` and is closed once, here.
-        unsafe { dav1d_close(NonNull::new(&mut self.0)) };
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+            dav1d_close(NonNull::new(ctx))
+        }));
+    }
+}
+
+/// The coded picture, released when dropped (a no-op once the decoder consumed it).
+struct Data(Dav1dData);
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        let data = &mut self.0;
+        // SAFETY: the data was created by `dav1d_data_create` or is empty; unref takes both.
+        let _ = catch_unwind(AssertUnwindSafe(|| unsafe {
+            dav1d_data_unref(NonNull::new(data))
+        }));
     }
 }
 
@@ -40,6 +61,12 @@ pub(super) fn decode(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result
     if bytes.is_empty() {
         return Err(corrupt("an empty coded picture"));
     }
+    catch_unwind(|| decode_bytes(&bytes, max_pixels))
+        .unwrap_or_else(|_| Err(corrupt("the AV1 decoder failed on this stream")))
+}
+
+/// Decodes one coded picture.
+fn decode_bytes(bytes: &[u8], max_pixels: u64) -> Result<Planes> {
     let mut settings = MaybeUninit::<Dav1dSettings>::uninit();
     // SAFETY: `dav1d_default_settings` writes every field of the settings.
     let mut settings = unsafe {
@@ -61,20 +88,17 @@ pub(super) fn decode(file: &HeifFile<'_>, id: ItemId, max_pixels: u64) -> Result
             reason: format!("the AV1 decoder could not start ({})", status.0),
         });
     }
-    let mut data = Dav1dData::default();
+    let mut data = Data(Dav1dData::default());
     // SAFETY: `data` is a live local; the buffer returned has `bytes.len()` bytes, which are
     // all written before it is handed to the decoder.
     unsafe {
-        let buf = dav1d_data_create(NonNull::new(&mut data), bytes.len());
+        let buf = dav1d_data_create(NonNull::new(&mut data.0), bytes.len());
         if buf.is_null() {
             return Err(corrupt("no memory for the coded picture"));
         }
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, bytes.len());
     }
-    let result = picture(&ctx, &mut data);
-    // SAFETY: `data` was created above; unref is a no-op once the decoder consumed it.
-    unsafe { dav1d_data_unref(NonNull::new(&mut data)) };
-    result
+    picture(&ctx, &mut data.0)
 }
 
 /// A logger that logs nothing: both of its fields (a cookie and a callback) are optional
