@@ -16,14 +16,16 @@ if ! command -v moto_server >/dev/null 2>&1; then
     echo "test.sh: installing moto (pip install moto flask flask-cors)" >&2
     python3 -m pip install --quiet "moto[server]" flask flask-cors
 fi
-# HEIC and AVIF test files and their reference decodes (testkit/heif/make-fixtures.py):
-# libheif's and libavif's command-line tools, Pillow and numpy.
-if ! command -v heif-enc >/dev/null 2>&1 || ! command -v avifenc >/dev/null 2>&1; then
-    echo "test.sh: installing libheif-examples and libavif-bin" >&2
-    { apt-get install -y libheif-examples libavif-bin || sudo apt-get install -y libheif-examples libavif-bin; } >/dev/null
+# HEIC, AVIF and JPEG XL test files and their reference decodes (testkit/heif and testkit/jxl
+# make-fixtures.py): libheif's, libavif's and libjxl's command-line tools, Pillow and numpy.
+if ! command -v heif-enc >/dev/null 2>&1 || ! command -v avifenc >/dev/null 2>&1 || ! command -v cjxl >/dev/null 2>&1; then
+    echo "test.sh: installing libheif-examples, libavif-bin and libjxl-tools" >&2
+    pkgs="libheif-examples libavif-bin libjxl-tools"
+    { apt-get install -y $pkgs || sudo apt-get install -y $pkgs; } >/dev/null
 fi
 python3 -c 'import PIL, numpy' 2>/dev/null || python3 -m pip install --quiet pillow numpy
 python3 testkit/heif/make-fixtures.py
+python3 testkit/jxl/make-fixtures.py
 # The Lambda runtime API emulator for the function's end-to-end test.
 if ! cargo lambda --version >/dev/null 2>&1; then
     echo "test.sh: installing cargo-lambda (pip install cargo-lambda)" >&2

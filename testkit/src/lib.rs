@@ -65,28 +65,55 @@ pub fn corpus_file(rel: &str) -> Vec<u8> {
 /// installs; when it cannot run, the test that asked fails.
 pub fn heif_fixture(name: &str) -> PathBuf {
     static MADE: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    let dir = MADE.get_or_init(|| {
+    made_fixture(
+        &MADE,
+        "heif",
+        "heif-enc, heif-convert, avifenc, Pillow and numpy",
+    )
+    .join(name)
+}
+
+/// The JPEG XL test files `testkit/jxl/make-fixtures.py` makes with cjxl (lossy, alpha, gray,
+/// lossless, a transcoded JPEG with its orientation, an animation, 48 MP) and djxl's decodes
+/// of them, in `target/jxl-fixtures` (or `$THUMBNAIL_JXL_FIXTURES`). The script needs Debian's
+/// libjxl-tools and Pillow, which `scripts/test.sh` installs.
+pub fn jxl_fixture(name: &str) -> PathBuf {
+    static MADE: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    made_fixture(&MADE, "jxl", "cjxl, djxl and Pillow").join(name)
+}
+
+/// Runs `testkit/{kind}/make-fixtures.py` once per process (it does nothing when its output is
+/// up to date) and gives its folder; panics with what the script needs when it fails.
+fn made_fixture(
+    made: &'static std::sync::OnceLock<Result<PathBuf, String>>,
+    kind: &str,
+    needs: &str,
+) -> &'static Path {
+    let dir = made.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let dir = std::env::var_os("THUMBNAIL_HEIF_FIXTURES")
-            .map_or_else(|| root.join("target/heif-fixtures"), PathBuf::from);
+        let var = format!("THUMBNAIL_{}_FIXTURES", kind.to_uppercase());
+        let dir = std::env::var_os(var).map_or_else(
+            || root.join(format!("target/{kind}-fixtures")),
+            PathBuf::from,
+        );
+        let script = format!("testkit/{kind}/make-fixtures.py");
         let out = std::process::Command::new("python3")
-            .arg(root.join("testkit/heif/make-fixtures.py"))
+            .arg(root.join(&script))
             .arg(&dir)
             .env("THUMBNAIL_CORPUS", try_corpus()?)
             .output()
-            .map_err(|e| format!("running python3 testkit/heif/make-fixtures.py: {e}"))?;
+            .map_err(|e| format!("running python3 {script}: {e}"))?;
         if out.status.success() {
             Ok(dir)
         } else {
             Err(format!(
-                "testkit/heif/make-fixtures.py failed (it needs heif-enc, heif-convert, Pillow \
-                 and numpy; scripts/test.sh installs them): {}",
+                "{script} failed (it needs {needs}; scripts/test.sh installs them): {}",
                 String::from_utf8_lossy(&out.stderr)
             ))
         }
     });
     match dir {
-        Ok(d) => d.join(name),
+        Ok(d) => d,
         Err(e) => panic!("{e}"),
     }
 }

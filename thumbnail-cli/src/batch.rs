@@ -21,8 +21,8 @@ use crate::options::SpecArgs;
 
 /// Extensions picked up when walking a folder or listing a storage prefix (a file named on
 /// the command line is taken whatever its name: the format comes from its bytes).
-const IMAGE_EXTENSIONS: [&str; 11] = [
-    "jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp", "heic", "heif", "avif",
+const IMAGE_EXTENSIONS: [&str; 12] = [
+    "jpg", "jpeg", "png", "gif", "webp", "tif", "tiff", "bmp", "heic", "heif", "avif", "jxl",
 ];
 
 /// Arguments of batch mode (`thumbnail INPUT... --out-dir DIR`).

@@ -1,4 +1,4 @@
-//! HEIC and AVIF through the binary as users run it: a single file, a folder walk, and
+//! HEIC, AVIF and JPEG XL through the binary as users run it: a single file, a folder walk, and
 //! `serve` taking an iPhone photo (and an AVIF) by `curl -T` and answering with its thumbnail;
 //! an AVIF with wrecked coded data is one line on stderr, or a 422, and the server lives on.
 
@@ -107,6 +107,35 @@ fn phone_photos_become_thumbnails_from_a_file_a_folder_and_serve() {
     assert!(
         !data.join("originals/bad.avif").exists(),
         "a refused upload is not kept"
+    );
+    // JPEG XL: a file, an upload, and its info.
+    let jxl = thumbnail_testkit::jxl_fixture("lossy.jxl");
+    let out = run(&[jxl.to_str().unwrap(), "-o", "x.jpg"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        dims(&std::fs::read(dir.path().join("x.jpg")).unwrap()),
+        (100, 100, InputFormat::Jpeg)
+    );
+    let status = Command::new("curl")
+        .args(["-fsS", "-T"])
+        .arg(&jxl)
+        .arg(server.url("/images/photo.jxl"))
+        .args(["-o", "served-jxl.jpg"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let served = std::fs::read(dir.path().join("served-jxl.jpg")).unwrap();
+    assert_eq!(dims(&served), (100, 100, InputFormat::Jpeg));
+    let info = Command::new("curl")
+        .args(["-fsS"])
+        .arg(server.url("/info/photo.jxl"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    assert_eq!(
+        (v["format"].as_str(), v["mime"].as_str()),
+        (Some("jxl"), Some("image/jxl"))
     );
     // Still serving.
     let again = Command::new("curl")

@@ -18,6 +18,8 @@ pub enum InputFormat {
     Heic,
     /// HEIF with AV1-coded pictures.
     Avif,
+    /// JPEG XL, as a bare codestream or in its container.
+    Jxl,
 }
 
 impl InputFormat {
@@ -31,6 +33,7 @@ impl InputFormat {
             InputFormat::Bmp => "BMP",
             InputFormat::Heic => "HEIC",
             InputFormat::Avif => "AVIF",
+            InputFormat::Jxl => "JPEG XL",
         }
     }
 
@@ -44,6 +47,7 @@ impl InputFormat {
             InputFormat::Bmp => "image/bmp",
             InputFormat::Heic => "image/heic",
             InputFormat::Avif => "image/avif",
+            InputFormat::Jxl => "image/jxl",
         }
     }
 }
@@ -56,7 +60,7 @@ impl fmt::Display for InputFormat {
 
 /// Identifies the format from the leading bytes, never from a file name or a Content-Type.
 ///
-/// Known but unsupported formats (JPEG XL, SVG, PDF, ...) get an
+/// Known but unsupported formats (SVG, PDF, JPEG 2000, ...) get an
 /// [`Error::UnsupportedFormat`] that names them.
 ///
 /// ```
@@ -85,6 +89,9 @@ pub fn sniff(data: &[u8]) -> Result<InputFormat> {
     }
     if let Some(format) = heif_format(data) {
         return Ok(format);
+    }
+    if cfg!(feature = "jxl") && (starts(&[0xFF, 0x0A]) || starts(b"\0\0\0\x0cJXL \r\n\x87\n")) {
+        return Ok(InputFormat::Jxl);
     }
     if starts(b"BM") && data.len() >= 18 {
         let dib = u32::from_le_bytes([data[14], data[15], data[16], data[17]]);
@@ -192,7 +199,11 @@ mod tests {
             "ISO base media file (video or HEIF-like)"
         );
         assert_eq!(name(b"\0\0\0\x1cftypavis\0\0\0\0"), "AVIF");
-        assert_eq!(name(&[0xFF, 0x0A, 1, 2]), "JPEG XL");
+        if cfg!(feature = "jxl") {
+            assert_eq!(sniff(&[0xFF, 0x0A, 1, 2]).unwrap(), InputFormat::Jxl);
+        } else {
+            assert_eq!(name(&[0xFF, 0x0A, 1, 2]), "JPEG XL");
+        }
         assert_eq!(name(b"  <?xml version='1.0'?>\n<svg xmlns=..."), "SVG");
         assert_eq!(
             name(b"# hello\nthis is text"),

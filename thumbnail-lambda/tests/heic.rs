@@ -1,6 +1,6 @@
-//! An iPhone photo and an AVIF uploaded to the bucket: the S3 event (AWS's own sample, bucket
-//! and keys edited) gives each a 100x100 JPEG thumbnail and its info on the real S3-compatible
-//! server.
+//! An iPhone photo, an AVIF and a JPEG XL uploaded to the bucket: the S3 event (AWS's own
+//! sample, bucket and keys edited) gives each a 100x100 JPEG thumbnail and its info on the
+//! real S3-compatible server.
 
 mod common;
 
@@ -23,24 +23,33 @@ async fn heic_and_avif_uploads_get_their_thumbnails() {
     put(&src, "uploads/IMG 0001.HEIC", photo).await;
     let avif = thumbnail_testkit::corpus_file("conformance/other/pitm-4096x800.avif");
     put(&src, "uploads/wide.avif", avif).await;
+    let jxl = std::fs::read(thumbnail_testkit::jxl_fixture("lossy.jxl")).unwrap();
+    put(&src, "uploads/photo.jxl", jxl).await;
     let out = handle(
         &app,
         event(s3_event(&[
             ("ObjectCreated:Put", &b, "uploads/IMG+0001.HEIC"),
             ("ObjectCreated:Put", &b, "uploads/wide.avif"),
+            ("ObjectCreated:Put", &b, "uploads/photo.jxl"),
         ])),
     )
     .await
     .unwrap();
     assert_eq!(
         out["processed"],
-        json!(["uploads/IMG 0001.HEIC", "uploads/wide.avif"]),
+        json!([
+            "uploads/IMG 0001.HEIC",
+            "uploads/wide.avif",
+            "uploads/photo.jxl"
+        ]),
         "{out}"
     );
-    let key = Key::new("thumbnails/default/wide.avif").unwrap();
-    let thumb = src.get(&key, 1 << 20).await.unwrap();
-    assert_eq!(dims(&thumb.bytes), (100, 100));
-    assert_eq!(thumb.meta.content_type.as_deref(), Some("image/jpeg"));
+    for name in ["wide.avif", "photo.jxl"] {
+        let key = Key::new(format!("thumbnails/default/{name}")).unwrap();
+        let thumb = src.get(&key, 1 << 20).await.unwrap();
+        assert_eq!(dims(&thumb.bytes), (100, 100), "{name}");
+        assert_eq!(thumb.meta.content_type.as_deref(), Some("image/jpeg"));
+    }
     // Thumbnails keep the original's key (as the tutorial's design does); the content type
     // says what they are.
     let key = Key::new("thumbnails/default/IMG 0001.HEIC").unwrap();

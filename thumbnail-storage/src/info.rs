@@ -7,7 +7,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use thumbnail_core::ImageInfo;
+use thumbnail_core::{ImageInfo, InputFormat};
 
 use crate::render::render_as;
 use crate::{JobError, Key, PutOptions, StoreError, Thumbnailer, Work, bare_etag};
@@ -20,7 +20,7 @@ pub const INFO: &str = "_info";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Info {
-    /// `jpeg`, `png`, `gif`, `webp`, `tiff`, `bmp`, `heic` or `avif`.
+    /// `jpeg`, `png`, `gif`, `webp`, `tiff`, `bmp`, `heic`, `avif` or `jxl`.
     pub format: String,
     /// Its MIME type.
     pub mime: String,
@@ -61,7 +61,11 @@ impl Info {
     fn of(image: &ImageInfo, thumbhash: String, bytes: u64, etag: &str) -> Info {
         let (width, height) = image.upright_size();
         Info {
-            format: image.format.name().to_ascii_lowercase(),
+            format: match image.format {
+                // Its name has a space; its file extension is what people call it.
+                InputFormat::Jxl => "jxl".to_string(),
+                f => f.name().to_ascii_lowercase(),
+            },
             mime: image.format.mime().to_string(),
             width,
             height,

@@ -226,6 +226,7 @@ pub fn mime_from_extension(key: &str) -> Option<&'static str> {
         "bmp" => "image/bmp",
         "avif" => "image/avif",
         "heic" | "heif" => "image/heic",
+        "jxl" => "image/jxl",
         _ => return None,
     })
 }

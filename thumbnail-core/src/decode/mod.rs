@@ -4,6 +4,8 @@ mod bmp;
 mod gif;
 mod heif;
 pub(crate) mod jpeg;
+#[cfg(feature = "jxl")]
+mod jxl;
 mod png;
 mod tiff;
 mod webp;
@@ -107,6 +109,10 @@ pub(crate) fn probe_parsed(data: &[u8]) -> Result<Probed<'_>> {
         InputFormat::Tiff => tiff::probe(data),
         InputFormat::Bmp => bmp::probe(data),
         InputFormat::Heic | InputFormat::Avif => heif::probe(data, format),
+        #[cfg(feature = "jxl")]
+        InputFormat::Jxl => jxl::probe(data),
+        #[cfg(not(feature = "jxl"))]
+        InputFormat::Jxl => Err(crate::Error::unsupported(format.name())),
     }?;
     if info.width == 0 || info.height == 0 {
         return Err(crate::Error::corrupt(
@@ -154,6 +160,11 @@ pub(crate) fn decode(
         (InputFormat::Heic | InputFormat::Avif, _) => {
             heif::decode(data, info.format, limits, reduction.area)
         }
+        // jxl-oxide renders upright: its decoder says so in what it returns.
+        #[cfg(feature = "jxl")]
+        (InputFormat::Jxl, _) => return jxl::decode(data, info, limits, reduction.area),
+        #[cfg(not(feature = "jxl"))]
+        (InputFormat::Jxl, _) => Err(crate::Error::unsupported(info.format.name())),
     }?;
     decoded.orientation = info.orientation;
     Ok(decoded)
