@@ -16,6 +16,16 @@ pub enum PixelLayout {
 }
 
 impl PixelLayout {
+    /// The layout of gray or colour samples, with or without alpha.
+    pub(crate) fn of(gray: bool, alpha: bool) -> Self {
+        match (gray, alpha) {
+            (true, false) => PixelLayout::Gray,
+            (true, true) => PixelLayout::GrayAlpha,
+            (false, false) => PixelLayout::Rgb,
+            (false, true) => PixelLayout::Rgba,
+        }
+    }
+
     /// Bytes per pixel.
     pub fn channels(self) -> usize {
         match self {

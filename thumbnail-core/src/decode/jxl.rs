@@ -118,13 +118,8 @@ fn decode_frame(data: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded>
     let (w, h) = (image.width(), image.height());
     let side = region_side(&image, limits)?;
     let icc = choose_colour(&mut image);
-    let gray = image.pixel_format().is_grayscale();
-    let layout = match (gray, image.pixel_format().has_alpha()) {
-        (true, false) => PixelLayout::Gray,
-        (true, true) => PixelLayout::GrayAlpha,
-        (false, false) => PixelLayout::Rgb,
-        (false, true) => PixelLayout::Rgba,
-    };
+    let format = image.pixel_format();
+    let layout = PixelLayout::of(format.is_grayscale(), format.has_alpha());
     let mut grid = GridReducer::try_new(w, h, layout, reduction, limits)?;
     let mut samples = Vec::new();
     for top in (0..h).step_by(side as usize) {

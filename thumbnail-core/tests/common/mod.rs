@@ -124,3 +124,25 @@ pub fn mean_abs_diff(a: &Pixels, b: &Pixels) -> f64 {
     }
     sum / f64::from(a.width * a.height * 3)
 }
+
+/// `data` becomes a 100x100 thumbnail at the default limits within `max_heap` bytes of peak
+/// heap (the caller's global allocator must be `thumbnail_testkit::Counting`, and it holds
+/// `alone()`), and a 200 ms deadline stops the same work well before it would end.
+pub fn in_budget_and_stopped_by_deadline(data: &[u8], max_heap: usize) {
+    use std::time::{Duration, Instant};
+    use thumbnail_core::{ErrorKind, Limits, ThumbnailSpec, thumbnail};
+    let spec = ThumbnailSpec::default();
+    let (t, peak) = thumbnail_testkit::peak_during(|| thumbnail(data, &spec, &Limits::default()));
+    let t = t.unwrap();
+    assert_eq!((t.width, t.height), (100, 100));
+    assert!(peak <= max_heap, "{} MiB of heap", peak >> 20);
+    let limits = Limits::default().with_deadline(Some(Instant::now() + Duration::from_millis(200)));
+    let start = Instant::now();
+    let e = thumbnail(data, &spec, &limits).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DeadlineExceeded, "{e}");
+    assert!(
+        start.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        start.elapsed()
+    );
+}

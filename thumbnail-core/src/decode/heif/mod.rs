@@ -78,12 +78,7 @@ pub(super) fn decode(
         }
     };
     let (w, h) = layout.size();
-    let pixel = match (layout.monochrome, layout.alpha.is_some()) {
-        (true, false) => PixelLayout::Gray,
-        (true, true) => PixelLayout::GrayAlpha,
-        (false, false) => PixelLayout::Rgb,
-        (false, true) => PixelLayout::Rgba,
-    };
+    let pixel = PixelLayout::of(layout.monochrome, layout.alpha.is_some());
     let mut grid = GridReducer::try_new(w, h, pixel, reduction, limits)?;
     let mut converter: Option<Converter> = None;
     for (i, &id) in t.tiles.iter().enumerate() {
