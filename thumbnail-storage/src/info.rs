@@ -31,7 +31,7 @@ pub struct Info {
     pub has_alpha: bool,
     /// The description of the embedded ICC profile, if there is one.
     pub icc: Option<String>,
-    /// More than one frame (an animated GIF, WebP or PNG): the thumbnails show the first.
+    /// More than one frame (an animated GIF, WebP, PNG or JPEG XL): the thumbnails show the first.
     /// Absent from info stored before it existed, which reads as `false`.
     #[serde(default)]
     pub animated: bool,

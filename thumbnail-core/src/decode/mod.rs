@@ -62,7 +62,7 @@ pub struct ImageInfo {
     pub has_alpha: bool,
     /// The description of the embedded ICC profile, if there is one.
     pub icc_description: Option<String>,
-    /// More than one frame (an animated GIF, WebP or PNG): the thumbnail is of the first.
+    /// More than one frame (an animated GIF, WebP, PNG or JPEG XL): the thumbnail is of the first.
     pub animated: bool,
 }
 
