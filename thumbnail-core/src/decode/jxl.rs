@@ -94,14 +94,9 @@ fn info(image: &JxlImage) -> Result<ImageInfo> {
     })
 }
 
-/// Decodes the first frame, upright, reduced by `reduction`.
-pub(super) fn decode(
-    data: &[u8],
-    info: &ImageInfo,
-    limits: &Limits,
-    reduction: u32,
-) -> Result<Decoded> {
-    limits.check_pixels(info.width, info.height)?;
+/// Decodes the first frame, upright, reduced by `reduction` (the pixel limit was checked on
+/// the probe's header).
+pub(super) fn decode(data: &[u8], limits: &Limits, reduction: u32) -> Result<Decoded> {
     // jxl-oxide is checked by its fuzzing, not proven: a panic inside it is this file's
     // error, not the caller's.
     catch_unwind(AssertUnwindSafe(|| decode_frame(data, limits, reduction)))

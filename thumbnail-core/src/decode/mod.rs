@@ -162,7 +162,7 @@ pub(crate) fn decode(
         }
         // jxl-oxide renders upright: its decoder says so in what it returns.
         #[cfg(feature = "jxl")]
-        (InputFormat::Jxl, _) => return jxl::decode(data, info, limits, reduction.area),
+        (InputFormat::Jxl, _) => return jxl::decode(data, limits, reduction.area),
         #[cfg(not(feature = "jxl"))]
         (InputFormat::Jxl, _) => Err(crate::Error::unsupported(info.format.name())),
     }?;
