@@ -14,7 +14,7 @@ mod containers;
 
 use std::io::{BufReader, Read, Write};
 
-pub use containers::{bmp_rle8, gif, png, tiff, webp_lossless_constant, webp_lossy};
+pub use containers::{bmp_rle8, gif, noise_tiff, png, tiff, webp_lossless_constant, webp_lossy};
 
 /// What the engine must do with a sample under the default limits and a 100x100 thumbnail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

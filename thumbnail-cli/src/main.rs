@@ -46,6 +46,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    thumbnail_service::one_arena();
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Serve(args)) => serve::run(*args),

@@ -129,6 +129,29 @@ fn memory_is_bounded_by_jobs_whatever_the_files() {
 }
 
 #[test]
+fn uploads_one_after_another_peak_at_one_uploads_memory() {
+    // Camera-sized deflate TIFFs (19 to 24 MB bodies), each a little smaller than the last,
+    // sent one at a time: the memory one upload frees is what the next one uses. It was not
+    // with an allocator arena per thread, or with the body's buffer grown by doubling (57 to
+    // 60 MiB here; either alone was enough).
+    let dir = tempfile::tempdir().unwrap();
+    let server = Serve::start(&["--listen", "127.0.0.1:0", "--jobs", "2"], dir.path());
+    let client = reqwest::blocking::Client::new();
+    for (i, side) in (2500..=2840).rev().step_by(68).enumerate() {
+        let body = hostile::noise_tiff(side, side, i as u32);
+        let resp = client
+            .post(server.url("/thumbnail"))
+            .body(body)
+            .send()
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{side}x{side}");
+    }
+    let peak = peak_rss_mib(server.child.id());
+    // The largest body (24 MB) and its decode, within the 48 MiB other formats are held to.
+    assert!(peak <= 48, "peak RSS {peak} MiB");
+}
+
+#[test]
 fn sigterm_exits_promptly_with_a_bomb_in_flight() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Serve::start(

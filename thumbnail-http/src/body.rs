@@ -42,6 +42,10 @@ async fn read_body(s: &AppState, headers: &HeaderMap, body: Body) -> Result<Rece
         return Err(too_large());
     }
     let mut buf = Vec::new();
+    // Room for the declared length at once: growing by doubling would copy a large body and
+    // hold it twice meanwhile. Pages are touched only as bytes arrive, and a reservation the
+    // system refuses just leaves the buffer to grow.
+    let _ = buf.try_reserve_exact(declared.map_or(0, |n| n as usize));
     let mut budget = take(s, 0)?;
     let mut body = body;
     loop {

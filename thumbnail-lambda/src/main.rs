@@ -9,6 +9,7 @@ use serde_json::Value;
 use thumbnail_lambda::{App, Config, handle};
 
 fn main() -> ExitCode {
+    thumbnail_service::one_arena();
     let started = Instant::now();
     init_logging();
     // One invocation at a time per instance: a current-thread runtime, with image work on the

@@ -273,6 +273,35 @@ pub fn tiff(
     rows_per_strip: Option<u32>,
     photo_rgb: bool,
 ) -> Vec<u8> {
+    let content = if photo_rgb {
+        Content::Photo
+    } else {
+        Content::Zeros
+    };
+    tiff_of(width, height, depth, rows_per_strip, content)
+}
+
+/// A deflate TIFF of 8-bit RGB noise in strips of 64 rows: as large as its pixels (a file of
+/// the size a camera's deflate TIFF has, made in milliseconds).
+pub fn noise_tiff(width: u32, height: u32, seed: u32) -> Vec<u8> {
+    tiff_of(width, height, 8, Some(64), Content::Noise(seed))
+}
+
+#[derive(Clone, Copy)]
+enum Content {
+    Zeros,
+    Photo,
+    Noise(u32),
+}
+
+fn tiff_of(
+    width: u32,
+    height: u32,
+    depth: u16,
+    rows_per_strip: Option<u32>,
+    content: Content,
+) -> Vec<u8> {
+    let photo_rgb = !matches!(content, Content::Zeros);
     let samples: u16 = if photo_rgb { 3 } else { 4 };
     let bpp = usize::from(samples) * usize::from(depth / 8);
     let (cw, ch) = match rows_per_strip {
@@ -289,10 +318,17 @@ pub fn tiff(
                 for y in ty * ch..((ty + 1) * ch).min(height) {
                     row.clear();
                     for x in tx * cw..tx * cw + cw {
-                        if photo_rgb {
-                            row.extend(photo(x, y));
-                        } else {
-                            row.extend(std::iter::repeat_n(0, bpp));
+                        match content {
+                            Content::Photo => row.extend(photo(x, y)),
+                            Content::Zeros => row.extend(std::iter::repeat_n(0, bpp)),
+                            Content::Noise(seed) => {
+                                let h = (x ^ seed.rotate_left(16))
+                                    .wrapping_mul(0x9E37_79B1)
+                                    .wrapping_add(y.wrapping_mul(0x85EB_CA77))
+                                    .rotate_left(13)
+                                    .wrapping_mul(0xC2B2_AE3D);
+                                row.extend(&h.to_le_bytes()[..3]);
+                            }
                         }
                     }
                     z.write_all(&row).unwrap_or_else(|e| panic!("tiff: {e}"));

@@ -143,6 +143,10 @@ fn incremental(
         config.options.scaled_width = to_int(size.0)?;
         config.options.scaled_height = to_int(size.1)?;
     }
+    // libwebp filters and reconstructs rows on a second thread while this one parses the
+    // next ones (frames 512 pixels wide and over): the pipelining libvips gets from its own
+    // threads. A batch of lossy WebPs on one job: 1.3 s -> 1.05 s; on two jobs, no change.
+    config.options.use_threads = 1;
     config.output.colorspace = if layout == PixelLayout::Rgba {
         WEBP_CSP_MODE::MODE_RGBA
     } else {

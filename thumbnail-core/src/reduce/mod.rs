@@ -5,18 +5,27 @@
 //! Rows can be streamed in, so a decoder that produces rows needs only one band of sums, not
 //! the whole source image.
 
+mod sums;
+
 use crate::error::Result;
 use crate::pixels::{Bitmap, PixelLayout};
 use crate::spec::Limits;
 
 /// Refuses a reduction whose grid would be over the memory limit: `bytes_per_cell` for each
-/// of the `ceil(w / f) x ceil(h / f)` output pixels.
-fn check(limits: &Limits, width: u32, height: u32, factor: u32, bytes_per_cell: u64) -> Result<()> {
+/// of the `ceil(w / f) x ceil(h / f)` output pixels, plus `bytes_per_column` for each source
+/// column.
+fn check(
+    limits: &Limits,
+    (width, height): (u32, u32),
+    factor: u32,
+    bytes_per_cell: u64,
+    bytes_per_column: u64,
+) -> Result<()> {
     let f = factor.clamp(1, MAX_FACTOR);
     let cells = u64::from(width.div_ceil(f)) * u64::from(height.div_ceil(f));
     limits.check_memory(
         format_args!("a {width}x{height} image reduced by {f}"),
-        cells * bytes_per_cell,
+        cells * bytes_per_cell + u64::from(width) * bytes_per_column,
     )
 }
 
@@ -36,6 +45,9 @@ pub(crate) struct BoxReducer {
     sums: Vec<u32>,
     /// Per output pixel: sum of alpha (only with alpha).
     alpha: Vec<u32>,
+    /// Without alpha: per source column and channel, the sum over the current band (at most
+    /// `MAX_FACTOR` rows of 255: fits 16 bits), made into `sums` when the band ends.
+    columns: Vec<u16>,
     rows_in_band: usize,
     rows_seen: usize,
     out: Vec<u8>,
@@ -62,7 +74,11 @@ impl BoxReducer {
         bottom_up: bool,
         limits: &Limits,
     ) -> Result<Self> {
-        check(limits, width, height, factor, layout.channels() as u64)?;
+        let c = layout.channels() as u64;
+        // The output, and a band's sums: 16 bits per source column and channel, and 32 per
+        // output column and channel (counted per source column: a bound).
+        let band = if layout.has_alpha() { 0 } else { 2 * c };
+        check(limits, (width, height), factor, c, band + 4 * (c + 1))?;
         Ok(Self::with_order(width, height, layout, factor, bottom_up))
     }
 
@@ -96,6 +112,11 @@ impl BoxReducer {
             } else {
                 Vec::new()
             },
+            columns: if layout.has_alpha() {
+                Vec::new()
+            } else {
+                vec![0; width * c]
+            },
             rows_in_band: 0,
             rows_seen: 0,
             out: vec![0; out_w * out_h * c],
@@ -116,26 +137,9 @@ impl BoxReducer {
         let f = self.factor;
         let row = &row[..self.width * c];
         if self.layout.has_alpha() {
-            let a_at = c - 1;
-            for (ox, block) in row.chunks(f * c).enumerate() {
-                let sums = &mut self.sums[ox * c..ox * c + c];
-                for px in block.chunks_exact(c) {
-                    let a = u32::from(px[a_at]);
-                    for ch in 0..a_at {
-                        sums[ch] += u32::from(px[ch]) * a;
-                    }
-                    self.alpha[ox] += a;
-                }
-            }
+            sums::add_weighted(c, &mut self.sums, &mut self.alpha, row, f);
         } else {
-            for (ox, block) in row.chunks(f * c).enumerate() {
-                let sums = &mut self.sums[ox * c..ox * c + c];
-                for px in block.chunks_exact(c) {
-                    for (s, &v) in sums.iter_mut().zip(px) {
-                        *s += u32::from(v);
-                    }
-                }
-            }
+            sums::add_columns(&mut self.columns, row);
         }
         let y = self.y_of(self.rows_seen);
         self.rows_seen += 1;
@@ -162,6 +166,10 @@ impl BoxReducer {
         let c = self.layout.channels();
         let f = self.factor;
         let rows = self.rows_in_band as u32;
+        if !self.columns.is_empty() {
+            sums::add_plain(c, &mut self.sums, &self.columns, f);
+            self.columns.fill(0);
+        }
         let line = &mut self.out[band * self.out_w * c..(band + 1) * self.out_w * c];
         for (ox, o) in line.chunks_exact_mut(c).enumerate() {
             let cols = (self.width - ox * f).min(f) as u32;
@@ -244,7 +252,7 @@ impl GridReducer {
         } else {
             4 * (c + u64::from(layout.has_alpha()))
         };
-        check(limits, width, height, factor, per_cell)?;
+        check(limits, (width, height), factor, per_cell, 0)?;
         Ok(Self::new(width, height, layout, factor))
     }
 
@@ -295,6 +303,30 @@ impl GridReducer {
             return;
         }
         let cell_row = (y / f) * self.out_w;
+        // A contiguous span goes cell by cell once it reaches a cell boundary.
+        let (head, rest) = if step == 1 {
+            let n = (pixels.len() / c).min(self.width.saturating_sub(x0));
+            let head = ((f - x0 % f) % f).min(n);
+            (&pixels[..head * c], Some(&pixels[head * c..n * c]))
+        } else {
+            (pixels, None)
+        };
+        self.add_scattered(cell_row, xs, head);
+        if let Some(rest) = rest.filter(|r| !r.is_empty()) {
+            let first = cell_row + (x0 + head.len() / c) / f;
+            let sums = &mut self.sums[first * c..(cell_row + self.out_w) * c];
+            if self.layout.has_alpha() {
+                let alpha = &mut self.alpha[first..cell_row + self.out_w];
+                sums::add_weighted(c, sums, alpha, rest, f);
+            } else {
+                sums::add_plain(c, sums, rest, f);
+            }
+        }
+    }
+
+    /// Adds pixels one at a time at the columns `xs` of the cell row starting at `cell_row`.
+    fn add_scattered(&mut self, cell_row: usize, xs: impl Iterator<Item = usize>, pixels: &[u8]) {
+        let (c, f) = (self.layout.channels(), self.factor);
         if self.layout.has_alpha() {
             for (x, px) in xs.zip(pixels.chunks_exact(c)) {
                 let cell = cell_row + x / f;
@@ -352,79 +384,4 @@ pub(crate) fn box_reduce(src: &Bitmap, factor: u32) -> Bitmap {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn averages_blocks_including_partial_edges() {
-        // 5x3 gray, factor 2 -> 3x2.
-        let src = Bitmap::new(
-            5,
-            3,
-            PixelLayout::Gray,
-            vec![
-                0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140,
-            ],
-        )
-        .unwrap();
-        let out = box_reduce(&src, 2);
-        assert_eq!((out.width(), out.height()), (3, 2));
-        // (0+10+50+60)/4=30, (20+30+70+80)/4=50, (40+90)/2=65, (100+110)/2=105, 125, 140
-        assert_eq!(out.data(), &[30, 50, 65, 105, 125, 140]);
-    }
-
-    #[test]
-    fn alpha_weights_colour() {
-        // A transparent red pixel must not tint an opaque blue one.
-        let src = Bitmap::new(2, 1, PixelLayout::Rgba, vec![255, 0, 0, 0, 0, 0, 255, 255]).unwrap();
-        let out = box_reduce(&src, 2);
-        assert_eq!(out.data(), &[0, 0, 255, 128]);
-        let clear = Bitmap::new(1, 1, PixelLayout::Rgba, vec![9, 9, 9, 0]).unwrap();
-        assert_eq!(box_reduce(&clear, 4).data(), &[0, 0, 0, 0]);
-    }
-
-    #[test]
-    fn bottom_up_and_any_order_match_top_down() {
-        let (w, h) = (7u32, 11u32);
-        // Alpha never 0, where a reduction forgets the colour.
-        let data: Vec<u8> = (0..w * h * 4)
-            .map(|i| (i * 37 % 251) as u8 | u8::from(i % 4 == 3))
-            .collect();
-        let src = Bitmap::new(w, h, PixelLayout::Rgba, data).unwrap();
-        for f in [1, 2, 3, 4] {
-            let expected = if f == 1 {
-                src.clone()
-            } else {
-                box_reduce(&src, f)
-            };
-            let mut up = BoxReducer::with_order(w, h, PixelLayout::Rgba, f, true);
-            for row in src.rows().rev() {
-                up.push_row(row);
-            }
-            assert_eq!(up.finish().unwrap(), expected, "bottom-up, factor {f}");
-            // Adam7-like: even columns of every row, then odd columns, rows in reverse.
-            let mut grid = GridReducer::new(w, h, PixelLayout::Rgba, f);
-            for start in [0, 1] {
-                for (y, row) in src.rows().enumerate().rev() {
-                    let px: Vec<u8> = row
-                        .chunks_exact(4)
-                        .skip(start)
-                        .step_by(2)
-                        .flatten()
-                        .copied()
-                        .collect();
-                    grid.push_span(y, start, 2, &px);
-                }
-            }
-            assert_eq!(grid.finish().unwrap(), expected, "any order, factor {f}");
-        }
-    }
-
-    #[test]
-    fn uniform_stays_uniform_at_max_factor() {
-        let src = Bitmap::filled(600, 300, PixelLayout::Rgba, &[255, 255, 255, 255]).unwrap();
-        let out = box_reduce(&src, MAX_FACTOR);
-        assert_eq!((out.width(), out.height()), (3, 2));
-        assert!(out.data().iter().all(|&v| v == 255));
-    }
-}
+mod tests;
