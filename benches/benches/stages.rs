@@ -6,6 +6,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use thumbnail_bench::inputs;
+use thumbnail_core::stages::JpegDetail;
 use thumbnail_core::{Limits, ThumbnailSpec, probe, stages};
 
 fn limits() -> Limits {
@@ -30,7 +31,11 @@ fn bench(c: &mut Criterion) {
         g.bench_function("probe", |b| b.iter(|| probe(black_box(data))));
         g.bench_function(
             BenchmarkId::new("entropy-decode", format!("1/{scale}")),
-            |b| b.iter(|| stages::decode_jpeg_scaled(black_box(data), scale, &limits())),
+            |b| {
+                b.iter(|| {
+                    stages::decode_jpeg_scaled(black_box(data), scale, JpegDetail::Low, &limits())
+                })
+            },
         );
         g.bench_function("colour+orient", |b| {
             b.iter(|| stages::normalise(black_box(decoded.clone()), &info, &specs))

@@ -25,6 +25,7 @@
 
 use crate::color;
 use crate::decode::jpeg;
+pub use crate::decode::jpeg::decoder::Detail as JpegDetail;
 use crate::decode::{self, ImageInfo, Probed, Reduction};
 use crate::error::{Error, Result};
 use crate::geometry;
@@ -182,10 +183,16 @@ pub fn encode(pixels: &Bitmap, spec: &ThumbnailSpec) -> Result<Vec<u8>> {
     crate::encode::encode(pixels, spec)
 }
 
-/// JPEG only: our DCT-domain decoder at 1/`scale` (1, 2, 4 or 8), in the stored colour model
-/// (gray, RGB, or CMYK as ink amounts). Files it does not cover are an error here; the
-/// pipeline hands those to zune-jpeg.
-pub fn decode_jpeg_scaled(data: &[u8], scale: u32, limits: &Limits) -> Result<Bitmap> {
+/// JPEG only: our DCT-domain decoder at 1/`scale` (1, 2, 4 or 8), reading the `detail` of
+/// each block ([`decode`] reads [`JpegDetail::Low`]), in the stored colour model (gray, RGB,
+/// or CMYK as ink amounts). Files it does not cover are an error here; the pipeline hands
+/// those to zune-jpeg.
+pub fn decode_jpeg_scaled(
+    data: &[u8],
+    scale: u32,
+    detail: JpegDetail,
+    limits: &Limits,
+) -> Result<Bitmap> {
     if !matches!(scale, 1 | 2 | 4 | 8) {
         return Err(Error::InvalidSpec(format!(
             "JPEG scale 1/{scale} is not 1, 2, 4 or 8"
@@ -197,7 +204,7 @@ pub fn decode_jpeg_scaled(data: &[u8], scale: u32, limits: &Limits) -> Result<Bi
     let frame = header.frame()?;
     limits.check_pixels(frame.width, frame.height)?;
     jpeg::decoder::check_scans(data, header.first_scan, limits)?;
-    match jpeg::decoder::decode(data, &header, scale, limits)? {
+    match jpeg::decoder::decode(data, &header, scale, detail, limits)? {
         Ok(d) => Ok(d.bitmap),
         Err(why) => Err(Error::unsupported(format!(
             "JPEG layout outside the scaled decoder: {why:?}"

@@ -11,7 +11,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use thumbnail_core::{Bitmap, ErrorKind, Limits, stages};
+use thumbnail_core::stages::{Decoded, JpegDetail::Exact, JpegDetail::Low};
+use thumbnail_core::{Bitmap, ErrorKind, Limits, ThumbnailSpec, stages};
 
 /// The 280 MP file is in the corpus too, and is decoded at 1/2 here (the test holds its full
 /// reference anyway).
@@ -117,7 +118,7 @@ const EDGE_MEAN: f64 = 40.0;
 
 /// Checks one file at one scale; returns (whole, edge).
 fn check(name: &str, data: &[u8], reference: &Bitmap, s: u32) -> (Stats, Stats) {
-    let ours = stages::decode_jpeg_scaled(data, s, &limits())
+    let ours = stages::decode_jpeg_scaled(data, s, Exact, &limits())
         .unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
     let (ow, oh, oracle) = area_average(reference, s);
     assert_eq!((ours.width(), ours.height()), (ow, oh), "{name} at 1/{s}");
@@ -148,7 +149,7 @@ fn scaled_decodes_match_the_averaged_full_decode() {
             Err(e) => {
                 // Variants no decoder here reads: ours must refuse them too, by name.
                 assert_eq!(e.kind(), ErrorKind::UnsupportedFormat, "{name}: {e}");
-                let ours = stages::decode_jpeg_scaled(&data, 8, &limits()).expect_err(&name);
+                let ours = stages::decode_jpeg_scaled(&data, 8, Exact, &limits()).expect_err(&name);
                 assert_eq!(ours.kind(), ErrorKind::UnsupportedFormat, "{name}: {ours}");
                 continue;
             }
@@ -183,7 +184,7 @@ fn progressive_files_over_the_memory_limit_keep_the_low_frequencies() {
         let px = u64::from(info.width) * u64::from(info.height);
         let tight = limits().with_max_memory(px * 7 / 2);
         for s in [2u32, 4] {
-            let ours = stages::decode_jpeg_scaled(&data, s, &tight)
+            let ours = stages::decode_jpeg_scaled(&data, s, Exact, &tight)
                 .unwrap_or_else(|e| panic!("{name} at 1/{s}: {e}"));
             let (_, _, oracle) = area_average(&reference, s);
             let (whole, _) = compare(&ours, &oracle, (reference.width(), reference.height()), s);
@@ -199,12 +200,67 @@ fn progressive_files_over_the_memory_limit_keep_the_low_frequencies() {
     assert!(checked >= 6, "only {checked} comparisons");
 }
 
+/// The pipeline reads only the low frequencies of a reduced block (`JpegDetail::Low`), at the
+/// scales it picks (twice the output or more): its thumbnails must match those made from the
+/// exact area means, the detail it skips being what the final filter removes.
+#[test]
+fn thumbnails_from_the_low_frequencies_match_those_from_exact_means() {
+    let spec = ThumbnailSpec::default();
+    let mut checked = 0;
+    let mut worst = (0.0f64, String::new());
+    for path in jpegs() {
+        let name = common::name(&path);
+        let data = common::read(&path);
+        let Ok(info) = thumbnail_core::probe(&data) else {
+            continue;
+        };
+        for s in [2u32, 4, 8] {
+            // The scales the pipeline picks for a 100x100 cover thumbnail.
+            if info.width.min(info.height) < 200 * s {
+                continue;
+            }
+            let thumb = |detail| {
+                let bitmap = stages::decode_jpeg_scaled(&data, s, detail, &limits()).ok()?;
+                let decoded = Decoded {
+                    bitmap,
+                    icc: None,
+                    orientation: Default::default(),
+                    scale: s,
+                };
+                let upright = stages::normalise(decoded, &info, &[spec]);
+                stages::resize(&upright, info.upright_size(), &spec).ok()
+            };
+            let (Some(low), Some(exact)) = (thumb(Low), thumb(Exact)) else {
+                continue;
+            };
+            let diff = low
+                .data()
+                .iter()
+                .zip(exact.data())
+                .map(|(&a, &b)| f64::from(a.abs_diff(b)))
+                .sum::<f64>()
+                / low.data().len() as f64;
+            if diff > worst.0 {
+                worst = (diff, format!("{name} at 1/{s}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        worst.0 <= 1.0,
+        "{}: thumbnails differ by {:.2}",
+        worst.1,
+        worst.0
+    );
+    assert!(checked >= 40, "only {checked} comparisons");
+}
+
 #[test]
 fn the_tolerance_catches_a_wrong_decode() {
     // Red and blue swapped, or the image one output pixel off: both far outside the bounds.
     let data = common::read(&common::corpus().join("photos/mate-storm-1920x1280.jpg"));
     let reference = stages::decode_jpeg_reference(&data, &limits()).unwrap();
-    let ours = stages::decode_jpeg_scaled(&data, 4, &limits()).unwrap();
+    let ours = stages::decode_jpeg_scaled(&data, 4, Exact, &limits()).unwrap();
     let (w, h, oracle) = area_average(&reference, 4);
     let swapped: Vec<u8> = ours
         .data()

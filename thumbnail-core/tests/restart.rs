@@ -5,6 +5,7 @@
 
 mod common;
 
+use thumbnail_core::stages::JpegDetail;
 use thumbnail_core::{Bitmap, Limits, PixelLayout, ThumbnailSpec, stages, thumbnail};
 
 /// A corpus photo re-encoded 4:2:0 with one restart interval per row of 16x16 MCUs.
@@ -39,7 +40,7 @@ fn markers(jpeg: &[u8]) -> Vec<usize> {
 }
 
 fn decode(jpeg: &[u8]) -> Bitmap {
-    let d = stages::decode_jpeg_scaled(jpeg, 8, &Limits::default()).unwrap();
+    let d = stages::decode_jpeg_scaled(jpeg, 8, JpegDetail::Low, &Limits::default()).unwrap();
     assert_eq!(d.layout(), PixelLayout::Rgb);
     d
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use thumbnail_bench::corpus_file;
+use thumbnail_core::stages::JpegDetail;
 use thumbnail_core::{Limits, OutputFormat, ThumbnailSpec, probe, stages};
 
 /// The 12 MP baseline photo every JPEG case but the progressive one reads.
@@ -94,15 +95,15 @@ fn run(case: &str, dir: &Path) -> Result<(), String> {
     match case {
         "jpeg-baseline-1/8" => {
             let data = corpus_file(BASELINE)?;
-            black_box(stages::decode_jpeg_scaled(&data, 8, &limits).map_err(err)?);
+            black_box(stages::decode_jpeg_scaled(&data, 8, JpegDetail::Low, &limits).map_err(err)?);
         }
         "jpeg-progressive-1/8" => {
             let data = corpus_file(PROGRESSIVE)?;
-            black_box(stages::decode_jpeg_scaled(&data, 8, &limits).map_err(err)?);
+            black_box(stages::decode_jpeg_scaled(&data, 8, JpegDetail::Low, &limits).map_err(err)?);
         }
         "jpeg-small-1/2" => {
             let data = corpus_file(SMALL)?;
-            black_box(stages::decode_jpeg_scaled(&data, 2, &limits).map_err(err)?);
+            black_box(stages::decode_jpeg_scaled(&data, 2, JpegDetail::Low, &limits).map_err(err)?);
         }
         "pipeline-jpeg" => {
             let data = corpus_file(BASELINE)?;

@@ -116,7 +116,9 @@ pub(super) fn decode(
     let icc = header.icc_profile();
     if let Path::Ours(mut scale) = choose(header, data, dct_limit)? {
         loop {
-            match crate::decode::jpeg::decoder::decode(data, header, scale, limits) {
+            // The pipeline always filters a reduced decode down by 2x or more (`DCT_MARGIN`).
+            let detail = crate::decode::jpeg::decoder::Detail::Low;
+            match crate::decode::jpeg::decoder::decode(data, header, scale, detail, limits) {
                 Ok(Ok(d)) => {
                     return Ok(Decoded {
                         bitmap: d.bitmap,

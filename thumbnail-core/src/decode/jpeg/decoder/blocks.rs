@@ -218,9 +218,9 @@ fn sequential_block(
 
 /// The coefficients a block's output reads, as slots in its kept coefficients (255 for unread
 /// ones), the last zigzag index read, and how many are kept. A block mean needs the DC alone;
-/// an exact finer area mean needs all 64. With `low_only` (a progressive file whose
-/// coefficients would not fit the memory limit) only the low `nx x ny` frequencies the
-/// reduced block can show are kept, as libjpeg's scaled IDCTs do.
+/// an exact finer area mean needs all 64. With `low_only` (`Detail::Low`, or a progressive
+/// file whose coefficients would not fit the memory limit) only the low `nx x ny`
+/// frequencies the reduced block can show are kept, as libjpeg's scaled IDCTs do.
 pub(super) fn zone(low_only: bool, nx: usize, ny: usize) -> ([u8; 64], usize, usize) {
     let mut zone = [255u8; 64];
     if nx * ny == 1 {

@@ -40,7 +40,6 @@ impl State {
         }
         let (width, height) = (frame.width as usize, frame.height as usize);
         let progressive = frame.process == Process::Progressive;
-        let low_only = low_only && progressive;
         check_memory(frame, n, hmax, vmax, low_only, &limits)?;
         let geometry = Geometry {
             width,
@@ -155,7 +154,7 @@ struct Geometry {
     /// A lone component is never interleaved: its MCU is one block.
     single: bool,
     progressive: bool,
-    /// Progressive files that keep only the low frequencies of the chosen scale.
+    /// Blocks keep only the low frequencies of the chosen scale.
     low_only: bool,
 }
 
