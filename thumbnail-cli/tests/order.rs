@@ -44,3 +44,51 @@ fn the_largest_inputs_start_first() {
         .collect();
     assert_eq!(done, ["large.jpg", "medium.jpg", "small.jpg"], "{err}");
 }
+
+#[test]
+fn a_write_that_fails_is_reported_while_the_others_are_written() {
+    // Each worker writes an image's thumbnail while it renders the next: a failed write
+    // must still be counted, named on its line, and leave the other outputs alone.
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = thumbnail_testkit::corpus();
+    let names = [
+        ("photos/canon-40d-100x68.jpg", "a.jpg"),
+        ("photos/kodak-dc240-640x480.jpg", "b.jpg"),
+        ("photos/mate-garden-2560x1600.jpg", "c.jpg"),
+    ];
+    for (from, to) in names {
+        std::fs::copy(corpus.join(from), dir.path().join(to)).unwrap();
+    }
+    // A folder where b's thumbnail would go: its write fails after its render succeeded.
+    std::fs::create_dir_all(dir.path().join("out/b.jpg/x")).unwrap();
+    for threads in ["1", "2"] {
+        let out = run(
+            &[
+                "a.jpg",
+                "b.jpg",
+                "c.jpg",
+                "--out-dir",
+                "out",
+                "--threads",
+                threads,
+                "--progress",
+                "lines",
+            ],
+            dir.path(),
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        let failures: Vec<&str> = err
+            .lines()
+            .filter(|l| l.starts_with("thumbnail:"))
+            .collect();
+        assert_eq!(failures.len(), 1, "{err}");
+        assert!(failures[0].contains("b.jpg"), "{err}");
+        assert!(err.contains("2 done, 1 failed, 0 skipped"), "{err}");
+        for ok in ["a.jpg", "c.jpg"] {
+            let thumb = std::fs::read(dir.path().join("out").join(ok)).unwrap();
+            assert!(thumb.starts_with(&[0xFF, 0xD8]), "{ok}");
+            std::fs::remove_file(dir.path().join("out").join(ok)).unwrap();
+        }
+    }
+}

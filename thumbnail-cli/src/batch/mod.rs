@@ -1,16 +1,15 @@
 //! Batch mode: files, folders and storage URLs in; thumbnails out, several at a time.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use indicatif::{ProgressBar, ProgressStyle};
-use thumbnail_core::{Limits, ThumbnailSpec};
+use thumbnail_core::{Limits, Thumbnail, ThumbnailSpec};
 use thumbnail_service::{LimitArgs, StoreArgs};
 use thumbnail_storage::{
     JobError, Key, PutOptions, Store, StoreError, Timeouts, Work, open, render,
@@ -18,6 +17,10 @@ use thumbnail_storage::{
 use tokio::sync::Mutex;
 
 use crate::options::SpecArgs;
+
+mod progress;
+
+use progress::{Progress, Report, Tally, Writing};
 
 /// Extensions picked up when walking a folder or listing a storage prefix (a file named on
 /// the command line is taken whatever its name: the format comes from its bytes).
@@ -73,6 +76,7 @@ enum Source {
 }
 
 /// Where its thumbnail goes.
+#[derive(Clone)]
 enum Target {
     Stdout,
     Object(Arc<dyn Store>, Key),
@@ -84,13 +88,6 @@ struct Job {
     target: Result<Target, String>,
     /// Bytes of the input (0 when unknown): the largest go first.
     size: u64,
-}
-
-#[derive(Default)]
-struct Tally {
-    done: AtomicUsize,
-    failed: AtomicUsize,
-    skipped: AtomicUsize,
 }
 
 pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
@@ -122,39 +119,53 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
     } else {
         args.progress.as_str()
     };
-    let progress = Progress::new(mode, total);
-    let tally = Arc::new(Tally::default());
+    let report = Report {
+        tally: Arc::new(Tally::default()),
+        progress: Progress::new(mode, total),
+        total,
+    };
     let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..threads.min(total.max(1)) {
-        let (queue, tally, progress) = (queue.clone(), tally.clone(), progress.clone());
+        let (queue, report) = (queue.clone(), report.clone());
         let resume = args.resume;
         workers.push(tokio::spawn(async move {
+            // A worker's last thumbnail is written (and fsynced) while it renders the next:
+            // waiting on the disk would leave its core idle.
+            let mut writing: Option<Writing> = None;
             loop {
                 let next = queue.lock().await.next();
                 let Some((i, job)) = next else { break };
-                let outcome = one(&job, &spec, &limits, image_timeout, resume).await;
-                match &outcome {
-                    Ok(true) => tally.done.fetch_add(1, Ordering::Relaxed),
-                    Ok(false) => tally.skipped.fetch_add(1, Ordering::Relaxed),
-                    Err(_) => tally.failed.fetch_add(1, Ordering::Relaxed),
-                };
-                progress.report(i, total, &job.label, &outcome);
+                let rendered = render_one(&job, &spec, &limits, image_timeout, resume).await;
+                if let Some(w) = writing.take() {
+                    report.settle(w).await;
+                }
+                match rendered {
+                    Ok(Some((target, thumb))) => {
+                        writing = Some((i, job.label, tokio::spawn(write_one(target, thumb))));
+                    }
+                    Ok(None) => report.record(i, &job.label, Ok(false)),
+                    Err(e) => report.record(i, &job.label, Err(e)),
+                }
+            }
+            if let Some(w) = writing.take() {
+                report.settle(w).await;
             }
         }));
     }
     for w in workers {
         w.await.map_err(|e| e.to_string())?;
     }
-    progress.finish();
+    report.progress.finish();
+    let tally = &report.tally;
     let (done, failed, skipped) = (
         tally.done.load(Ordering::Relaxed),
         tally.failed.load(Ordering::Relaxed),
         tally.skipped.load(Ordering::Relaxed),
     );
     let secs = started.elapsed().as_secs_f64();
-    if progress.summary {
+    if report.progress.summary {
         eprintln!(
             "{done} done, {failed} failed, {skipped} skipped in {secs:.2} s ({:.1} img/s)",
             done as f64 / secs.max(1e-9)
@@ -337,14 +348,15 @@ fn with_extension(name: &str, ext: &str) -> String {
     format!("{stem}.{ext}")
 }
 
-/// Processes one job; `Ok(false)` when skipped because its output exists.
-async fn one(
+/// Renders one job's thumbnail, and where it goes; `None` when skipped because the output
+/// exists.
+async fn render_one(
     job: &Job,
     spec: &ThumbnailSpec,
     limits: &Limits,
     image_timeout: Duration,
     resume: bool,
-) -> Result<bool, String> {
+) -> Result<Option<(Target, Thumbnail)>, String> {
     let target = job.target.as_ref().map_err(Clone::clone)?;
     if resume {
         let exists = match target {
@@ -352,7 +364,7 @@ async fn one(
             Target::Stdout => false,
         };
         if exists {
-            return Ok(false);
+            return Ok(None);
         }
     }
     let data = read(&job.source, limits.max_input_bytes).await?;
@@ -369,6 +381,11 @@ async fn one(
         .thumbnails
         .pop()
         .ok_or("no thumbnail was made")?;
+    Ok(Some((target.clone(), thumb)))
+}
+
+/// Writes a rendered thumbnail; `Ok(true)` once it is stored.
+async fn write_one(target: Target, thumb: Thumbnail) -> Result<bool, String> {
     match target {
         Target::Stdout => {
             let mut out = std::io::stdout().lock();
@@ -382,7 +399,7 @@ async fn one(
                 ..PutOptions::default()
             };
             store
-                .put(key, Bytes::from(thumb.bytes), &options)
+                .put(&key, Bytes::from(thumb.bytes), &options)
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string())
@@ -420,68 +437,6 @@ fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, String> {
         return Err(format!("input is over the limit of {cap} bytes"));
     }
     Ok(data)
-}
-
-/// Progress on stderr: a bar on a terminal, a line per image otherwise.
-#[derive(Clone)]
-struct Progress {
-    bar: Option<ProgressBar>,
-    lines: bool,
-    summary: bool,
-}
-
-impl Progress {
-    fn new(mode: &str, total: usize) -> Self {
-        let tty = std::io::stderr().is_terminal();
-        let bar = matches!(mode, "bar") || (mode == "auto" && tty);
-        let lines = mode == "lines" || (mode == "auto" && !tty);
-        let bar = bar.then(|| {
-            let b = ProgressBar::new(total as u64);
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}")
-            {
-                b.set_style(style);
-            }
-            b
-        });
-        Progress {
-            bar,
-            lines,
-            summary: mode != "none",
-        }
-    }
-
-    fn report(&self, i: usize, total: usize, label: &str, outcome: &Result<bool, String>) {
-        let failure = outcome
-            .as_ref()
-            .err()
-            .map(|e| format!("thumbnail: {label}: {e}"));
-        if let Some(bar) = &self.bar {
-            if let Some(f) = failure {
-                bar.println(f);
-            }
-            bar.inc(1);
-            return;
-        }
-        match (failure, self.lines) {
-            (Some(f), _) => eprintln!("{f}"),
-            (None, true) => {
-                let what = if outcome == &Ok(false) {
-                    "skipped"
-                } else {
-                    "done"
-                };
-                eprintln!("[{}/{total}] {what} {label}", i + 1);
-            }
-            (None, false) => {}
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 #[cfg(test)]
