@@ -184,7 +184,7 @@ pub fn encode(pixels: &Bitmap, spec: &ThumbnailSpec) -> Result<Vec<u8>> {
 }
 
 /// JPEG only: our DCT-domain decoder at 1/`scale` (1, 2, 4 or 8), reading the `detail` of
-/// each block ([`decode`] reads [`JpegDetail::Low`]), in the stored colour model (gray, RGB,
+/// each block ([`decode`] reads `Low` or `Coarse`), in the stored colour model (gray, RGB,
 /// or CMYK as ink amounts). Files it does not cover are an error here; the pipeline hands
 /// those to zune-jpeg.
 pub fn decode_jpeg_scaled(

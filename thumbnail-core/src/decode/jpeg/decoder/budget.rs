@@ -9,18 +9,19 @@ use crate::decode::jpeg::markers::{self, next_segment};
 pub(super) fn check_memory(
     frame: &Frame,
     n: usize,
-    hmax: usize,
-    vmax: usize,
+    (hmax, vmax): (usize, usize),
     low_only: bool,
+    grow_chroma: bool,
     limits: &Limits,
 ) -> Result<()> {
     let (width, height) = (u64::from(frame.width), u64::from(frame.height));
     let progressive = frame.process == Process::Progressive;
     let single = frame.components.len() == 1;
     // Pixels a block becomes: `n`, doubled for subsampled sequential chroma (as in `new`).
+    let grows = !single && !progressive && grow_chroma;
     let grow = |max: usize, f: usize| {
         let mut m = n;
-        while !single && !progressive && m < 8 && (max * n).is_multiple_of(f * m * 2) {
+        while grows && m < 8 && (max * n).is_multiple_of(f * m * 2) {
             m *= 2;
         }
         m as u64

@@ -18,6 +18,7 @@ impl State {
         n: usize,
         limits: Limits,
         low_only: bool,
+        grow_chroma: bool,
     ) -> Result<Option<Self>> {
         let max = |f: fn(&markers::FrameComponent) -> u8| {
             frame
@@ -40,7 +41,7 @@ impl State {
         }
         let (width, height) = (frame.width as usize, frame.height as usize);
         let progressive = frame.process == Process::Progressive;
-        check_memory(frame, n, hmax, vmax, low_only, &limits)?;
+        check_memory(frame, n, (hmax, vmax), low_only, grow_chroma, &limits)?;
         let geometry = Geometry {
             width,
             height,
@@ -52,6 +53,7 @@ impl State {
             single: frame.components.len() == 1,
             progressive,
             low_only,
+            grow_chroma,
         };
         let comps = frame
             .components
@@ -156,6 +158,8 @@ struct Geometry {
     progressive: bool,
     /// Blocks keep only the low frequencies of the chosen scale.
     low_only: bool,
+    /// Subsampled components' blocks are made larger (see `component`).
+    grow_chroma: bool,
 }
 
 impl Geometry {
@@ -174,9 +178,11 @@ impl Geometry {
         // is doubled while its sampling ratio allows, instead of upsampling afterwards;
         // unlike libjpeg, each direction on its own, so 4:2:2 chroma is exact too. Not for
         // progressive files: there the larger IDCT would need AC scans that a DC-only
-        // decode skips unread, which costs 30% of the corpus time for 0.0001 of SSIM.
+        // decode skips unread, which costs 30% of the corpus time for 0.0001 of SSIM. Nor
+        // with `Detail::Coarse`.
+        let grows = !single && !self.progressive && self.grow_chroma;
         let grow = |mut m: usize, max: usize, f: usize| {
-            while !single && !self.progressive && m < 8 && (max * n).is_multiple_of(f * m * 2) {
+            while grows && m < 8 && (max * n).is_multiple_of(f * m * 2) {
                 m *= 2;
             }
             m
