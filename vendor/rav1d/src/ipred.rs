@@ -2040,7 +2040,7 @@ impl Rav1dIntraPredDSPContext {
             cfl_pred: {
                 // Not all elements are initialized with fns,
                 // so we default initialize first so that there is no uninitialized memory.
-                // The defaults just call `unimplemented!()`,
+                // The defaults are unreachable (those slots are never used),
                 // which shouldn't slow down the other code paths at all.
                 let mut a = [DefaultValue::DEFAULT; 6];
                 a[DC_PRED as usize] =

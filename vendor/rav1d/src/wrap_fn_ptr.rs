@@ -21,7 +21,7 @@
 ///
 /// * `impl ` [`DefaultValue`] ` for Fn`:
 ///     A `const`-compatible default implementation of `Fn`
-///     that just calls [`unimplemented!`].
+///     that panics as unreachable (its slots are never used).
 ///     This lets `Fn` be used by [`enum_map!`] without wrapping it in an [`Option`],
 ///     and removes any need for an [`Option::unwrap`] check,
 ///     as the check is moved to inside the `fn` call.
@@ -69,13 +69,13 @@ macro_rules! wrap_fn_ptr {
 
             impl DefaultValue for Fn {
                 const DEFAULT: Self = {
-                    extern "C" fn default_unimplemented(
+                    extern "C" fn default_unfilled(
                         $($arg_name: $arg_ty,)*
                     ) -> $return_ty {
                         $(let _ = $arg_name;)*
-                        unimplemented!()
+                        unreachable!("a DSP table slot that is never filled was called")
                     }
-                    Self::new(default_unimplemented)
+                    Self::new(default_unfilled)
                 };
             }
 
