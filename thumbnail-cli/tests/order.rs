@@ -5,21 +5,29 @@ mod common;
 
 use common::{run, stderr};
 
+/// Copies a small, a medium and a large corpus photo into `dir` under `names`; their sizes.
+fn three_photos(dir: &std::path::Path, names: [&str; 3]) -> Vec<u64> {
+    let corpus = thumbnail_testkit::corpus();
+    let photos = [
+        "photos/canon-40d-100x68.jpg",
+        "photos/kodak-dc240-640x480.jpg",
+        "photos/mate-garden-2560x1600.jpg",
+    ];
+    photos
+        .iter()
+        .zip(names)
+        .map(|(from, to)| {
+            std::fs::copy(corpus.join(from), dir.join(to)).unwrap();
+            std::fs::metadata(dir.join(to)).unwrap().len()
+        })
+        .collect()
+}
+
 #[test]
 fn the_largest_inputs_start_first() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = thumbnail_testkit::corpus();
     // Named smallest first on the command line.
-    let names = [
-        ("photos/canon-40d-100x68.jpg", "small.jpg"),
-        ("photos/kodak-dc240-640x480.jpg", "medium.jpg"),
-        ("photos/mate-garden-2560x1600.jpg", "large.jpg"),
-    ];
-    let mut sizes = Vec::new();
-    for (from, to) in names {
-        std::fs::copy(corpus.join(from), dir.path().join(to)).unwrap();
-        sizes.push(std::fs::metadata(dir.path().join(to)).unwrap().len());
-    }
+    let sizes = three_photos(dir.path(), ["small.jpg", "medium.jpg", "large.jpg"]);
     assert!(sizes.is_sorted(), "the inputs must grow: {sizes:?}");
     let out = run(
         &[
@@ -50,15 +58,7 @@ fn a_write_that_fails_is_reported_while_the_others_are_written() {
     // Each worker writes an image's thumbnail while it renders the next: a failed write
     // must still be counted, named on its line, and leave the other outputs alone.
     let dir = tempfile::tempdir().unwrap();
-    let corpus = thumbnail_testkit::corpus();
-    let names = [
-        ("photos/canon-40d-100x68.jpg", "a.jpg"),
-        ("photos/kodak-dc240-640x480.jpg", "b.jpg"),
-        ("photos/mate-garden-2560x1600.jpg", "c.jpg"),
-    ];
-    for (from, to) in names {
-        std::fs::copy(corpus.join(from), dir.path().join(to)).unwrap();
-    }
+    three_photos(dir.path(), ["a.jpg", "b.jpg", "c.jpg"]);
     // A folder where b's thumbnail would go: its write fails after its render succeeded.
     std::fs::create_dir_all(dir.path().join("out/b.jpg/x")).unwrap();
     for threads in ["1", "2"] {

@@ -14,7 +14,7 @@ pub(crate) mod markers;
 pub(crate) mod tables;
 
 use super::{ColorModel, Decoded, ImageInfo, icc_description};
-use crate::decode::jpeg::decoder::NotCovered;
+use crate::decode::jpeg::decoder::{Detail, NotCovered};
 use crate::decode::jpeg::markers::{JpegHeader, Process};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::InputFormat;
@@ -114,7 +114,6 @@ pub(super) fn decode(
     crate::decode::jpeg::decoder::check_scans(data, header.first_scan, limits)?;
     let frame = header.frame()?;
     let icc = header.icc_profile();
-    use crate::decode::jpeg::decoder::Detail;
     if let Path::Ours(mut scale) = choose(header, data, dct_limit)? {
         loop {
             // The pipeline always filters a reduced decode down by 2x or more (`DCT_MARGIN`).
