@@ -42,10 +42,6 @@ async fn read_body(s: &AppState, headers: &HeaderMap, body: Body) -> Result<Rece
         return Err(too_large());
     }
     let mut buf = Vec::new();
-    // Room for the declared length at once: growing by doubling would copy a large body and
-    // hold it twice meanwhile. Pages are touched only as bytes arrive, and a reservation the
-    // system refuses just leaves the buffer to grow.
-    let _ = buf.try_reserve_exact(declared.map_or(0, |n| n as usize));
     let mut budget = take(s, 0)?;
     let mut body = body;
     loop {
@@ -73,6 +69,7 @@ async fn read_body(s: &AppState, headers: &HeaderMap, body: Body) -> Result<Rece
                     return Err(too_large());
                 }
                 budget.merge(take(s, chunk.len())?);
+                reserve_declared(&mut buf, declared, chunk.len());
                 buf.extend_from_slice(&chunk);
             }
         }
@@ -82,6 +79,21 @@ async fn read_body(s: &AppState, headers: &HeaderMap, body: Body) -> Result<Rece
         bytes: Bytes::from(buf),
         budget,
     })
+}
+
+/// Room for the whole declared body once a quarter of it has arrived: growing by doubling
+/// would copy a large body and hold it twice meanwhile, and reserving it before any of it came
+/// would let slow clients hold address space they never fill (300 connections declaring 50 MB
+/// each: 14 GB). This way what is reserved stays within 4x the bytes received, which the body
+/// budget bounds. A reservation the system refuses just leaves the buffer to grow.
+fn reserve_declared(buf: &mut Vec<u8>, declared: Option<u64>, incoming: usize) {
+    let Some(total) = declared.and_then(|n| usize::try_from(n).ok()) else {
+        return;
+    };
+    let after = buf.len() + incoming;
+    if total > buf.capacity() && after < total && after.saturating_mul(4) >= total {
+        let _ = buf.try_reserve_exact(total - buf.len());
+    }
 }
 
 /// `bytes` of the body budget, or a 503 when they are not free now: waiting would let slow
@@ -113,4 +125,26 @@ pub(crate) async fn admit_body(
     s.0.metrics.stage("read", start.elapsed().as_secs_f64());
     let job = s.0.gate.enter().await.map_err(fail)?;
     Ok((received, job))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reserve_declared;
+
+    #[test]
+    fn the_declared_length_is_reserved_only_once_a_quarter_has_come() {
+        let mut buf = Vec::new();
+        // A slow client's first bytes of a 50 MB body: no room taken for the rest.
+        reserve_declared(&mut buf, Some(50_000_000), 2);
+        buf.extend_from_slice(&[0xFF, 0xD8]);
+        assert!(buf.capacity() < 1 << 20, "{}", buf.capacity());
+        // A quarter of a 4 MB body: room for all of it at once.
+        let mut buf = vec![0u8; 999_000];
+        reserve_declared(&mut buf, Some(4_000_000), 1_000);
+        assert!(buf.capacity() >= 4_000_000, "{}", buf.capacity());
+        // No declared length, or one the body already reached: nothing.
+        let mut buf = Vec::new();
+        reserve_declared(&mut buf, None, 10);
+        assert_eq!(buf.capacity(), 0);
+    }
 }
