@@ -15,6 +15,10 @@ use crate::pixels::{Bitmap, PixelLayout};
 /// is ignored the way browsers ignore it: the pixels are taken as sRGB.
 pub(crate) fn to_srgb(src: Bitmap, icc: Option<&[u8]>) -> Bitmap {
     let profile = icc.and_then(|b| ColorProfile::new_from_slice(b).ok());
+    // Most profiled photos carry sRGB itself (cameras write it): their pixels are already
+    // what the output needs, and building the transform's tables would cost more than the
+    // rest of a small image's thumbnail.
+    let profile = profile.filter(|p| !is_srgb(p));
     if let Some(profile) = profile
         && let Some(out) = transform(&src, &profile)
     {
@@ -64,6 +68,48 @@ fn transform(src: &Bitmap, profile: &ColorProfile) -> Option<Bitmap> {
         t.transform(s, d).ok()?;
     }
     Bitmap::new(w, h, dst, out).ok()
+}
+
+/// Whether `p` is a matrix/TRC RGB profile equivalent to sRGB at 8 bits: the same colorants
+/// (to 0.001, a third of a level at most) and tone curves that take every 8-bit value back to
+/// itself through the sRGB encoding.
+fn is_srgb(p: &ColorProfile) -> bool {
+    let srgb = ColorProfile::new_srgb();
+    let luts = [
+        &p.lut_a_to_b_perceptual,
+        &p.lut_a_to_b_colorimetric,
+        &p.lut_a_to_b_saturation,
+    ];
+    if !p.is_matrix_shaper() || luts.iter().any(|l| l.is_some()) {
+        return false;
+    }
+    let close = |a: moxcms::Xyzd, b: moxcms::Xyzd| {
+        (a.x - b.x).abs() <= 1e-3 && (a.y - b.y).abs() <= 1e-3 && (a.z - b.z).abs() <= 1e-3
+    };
+    let colorants = close(p.red_colorant, srgb.red_colorant)
+        && close(p.green_colorant, srgb.green_colorant)
+        && close(p.blue_colorant, srgb.blue_colorant);
+    colorants
+        && [&p.red_trc, &p.green_trc, &p.blue_trc]
+            .into_iter()
+            .all(|trc| srgb_curve(p, trc))
+}
+
+/// Whether the tone curve `trc` linearises each 8-bit value to what the sRGB encoding takes
+/// back to the same value.
+fn srgb_curve(p: &ColorProfile, trc: &Option<moxcms::ToneReprCurve>) -> bool {
+    let Ok(table) = p.build_8bit_lin_table(trc) else {
+        return false;
+    };
+    table.iter().enumerate().all(|(v, &lin)| {
+        let lin = f64::from(lin).clamp(0.0, 1.0);
+        let encoded = if lin <= 0.003_130_8 {
+            12.92 * lin
+        } else {
+            1.055 * lin.powf(1.0 / 2.4) - 0.055
+        };
+        (encoded * 255.0 - v as f64).abs() < 0.45
+    })
 }
 
 fn expand(src: &Bitmap, layout: PixelLayout, f: impl Fn(&[u8], &mut [u8])) -> Bitmap {
@@ -146,6 +192,68 @@ mod tests {
         let px: Vec<u8> = (0..=255u8).flat_map(|v| [v, 255 - v, v / 2]).collect();
         let src = Bitmap::new(256, 1, PixelLayout::Rgb, px.clone()).unwrap();
         let out = to_srgb(src, Some(&icc));
+        for (a, b) in out.data().iter().zip(&px) {
+            assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn srgb_is_told_from_other_spaces() {
+        assert!(is_srgb(&ColorProfile::new_srgb()));
+        // sRGB with its curve as a 1024-entry table, as HP's and most cameras' profiles hold it.
+        let mut table = ColorProfile::new_srgb();
+        let lut: Vec<u16> = (0..1024)
+            .map(|i| {
+                let v = f64::from(i) / 1023.0;
+                let lin = if v <= 0.040_45 {
+                    v / 12.92
+                } else {
+                    ((v + 0.055) / 1.055).powf(2.4)
+                };
+                (lin * 65535.0).round() as u16
+            })
+            .collect();
+        for trc in [
+            &mut table.red_trc,
+            &mut table.green_trc,
+            &mut table.blue_trc,
+        ] {
+            *trc = Some(moxcms::ToneReprCurve::Lut(lut.clone()));
+        }
+        assert!(is_srgb(&table));
+        // A round-trip through the ICC encoding keeps it sRGB.
+        let bytes = table.encode().unwrap();
+        assert!(is_srgb(&ColorProfile::new_from_slice(&bytes).unwrap()));
+        for other in [
+            ColorProfile::new_display_p3(),
+            ColorProfile::new_adobe_rgb(),
+            ColorProfile::new_pro_photo_rgb(),
+            ColorProfile::new_bt2020(),
+        ] {
+            assert!(!is_srgb(&other));
+        }
+        // sRGB primaries with a plain 2.2 gamma: dark tones differ by several levels.
+        let mut gamma = ColorProfile::new_srgb();
+        for trc in [
+            &mut gamma.red_trc,
+            &mut gamma.green_trc,
+            &mut gamma.blue_trc,
+        ] {
+            *trc = Some(moxcms::ToneReprCurve::Lut(vec![563])); // 2.2 in u8Fixed8
+        }
+        assert!(!is_srgb(&gamma));
+    }
+
+    #[test]
+    fn what_counts_as_srgb_converts_to_itself() {
+        // The transform skipped for an sRGB profile would have changed no pixel by more
+        // than a level.
+        let px: Vec<u8> = (0..=255u8)
+            .flat_map(|v| [[v, v, v], [v, 255 - v, v / 3], [v / 2, v, 255 - v / 4]])
+            .flatten()
+            .collect();
+        let src = Bitmap::new(768, 1, PixelLayout::Rgb, px.clone()).unwrap();
+        let out = transform(&src, &ColorProfile::new_srgb()).unwrap();
         for (a, b) in out.data().iter().zip(&px) {
             assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
         }

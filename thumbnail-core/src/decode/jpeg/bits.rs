@@ -148,10 +148,14 @@ impl<'a> BitReader<'a> {
         (self.bits >> (64 - n)) as u32
     }
 
+    /// Drops `n` bits. Every caller refills first and takes at most the 56 bits a refill
+    /// guarantees (a multi-step skip 4 x 12, a DC difference 16 + 15, a code and its
+    /// magnitude 16 + 15), so `count` never goes below zero.
     #[inline(always)]
     pub fn consume(&mut self, n: u32) {
+        debug_assert!(n <= self.count, "consumed {n} of {} bits", self.count);
         self.bits <<= n;
-        self.count = self.count.saturating_sub(n);
+        self.count = self.count.wrapping_sub(n);
     }
 
     /// Reads `n` (0..=16) bits as an unsigned number.
@@ -278,21 +282,24 @@ impl Huffman {
             r.consume(u32::from(e >> 8));
             return e as u8;
         }
-        self.decode_slow(r)
+        let (symbol, len) = self.decode_slow(r.peek(16));
+        r.consume(len);
+        symbol
     }
 
+    /// A code longer than the lookahead, from the next 16 bits: its symbol and length. It
+    /// takes the bits, not the reader, so that no reader's address leaves the hot loops and
+    /// the reader can live in registers.
     #[cold]
-    fn decode_slow(&self, r: &mut BitReader<'_>) -> u8 {
+    fn decode_slow(&self, next16: u32) -> (u8, u32) {
         for len in LOOKAHEAD + 1..=16 {
-            let code = r.peek(len) as i32;
+            let code = (next16 >> (16 - len)) as i32;
             if code <= self.maxcode[len as usize] {
-                r.consume(len);
                 let i = (self.valptr[len as usize] + code).clamp(0, 255);
-                return self.values[i as usize];
+                return (self.values[i as usize], len);
             }
         }
-        r.consume(16);
-        0
+        (0, 16)
     }
 }
 

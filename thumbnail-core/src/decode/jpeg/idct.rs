@@ -81,6 +81,19 @@ impl Idct {
         out: &mut [u8],
         stride: usize,
     ) {
+        if rows == 1 && cols == 1 {
+            // A flat block (most of a photo's at these scales): every output is the DC's mean.
+            let v = to_pixel(coef[0] / 8.0);
+            for y in 0..NY {
+                if let Some(dst) = out.get_mut(y * stride..y * stride + NX) {
+                    dst.fill(v);
+                }
+            }
+            return;
+        }
+        if (NX < 8 || NY < 8) && u32::from(rows) >> NY == 0 && u32::from(cols) >> NX == 0 {
+            return self.low::<NX, NY>(coef, out, stride);
+        }
         // Vertical pass: tmp[y][u] = sum_v my[y][v] * F[v][u].
         let mut tmp = [[0f32; 8]; NY];
         for v in 0..8 {
@@ -101,6 +114,46 @@ impl Idct {
         for (y, t) in tmp.iter().enumerate() {
             let mut acc = [0f32; NX];
             for (mxt, &tu) in self.mxt.iter().zip(t).take(used_cols) {
+                for (a, m) in acc.iter_mut().zip(mxt) {
+                    *a += m * tu;
+                }
+            }
+            let Some(dst) = out.get_mut(y * stride..y * stride + NX) else {
+                return;
+            };
+            for (px, a) in dst.iter_mut().zip(acc) {
+                *px = to_pixel(a);
+            }
+        }
+    }
+}
+
+impl Idct {
+    /// [`Self::fixed`] for a block whose non-zero coefficients all lie in its low `NX x NY`
+    /// frequencies (what `Detail::Low` keeps): an `NY x NY` by `NY x NX` by `NX x NX`
+    /// product instead of the `8`-wide one.
+    #[inline(always)]
+    fn low<const NX: usize, const NY: usize>(
+        &self,
+        coef: &[f32; 64],
+        out: &mut [u8],
+        stride: usize,
+    ) {
+        let mut tmp = [[0f32; NX]; NY];
+        for v in 0..NY {
+            let Some(f) = coef.get(v * 8..v * 8 + NX) else {
+                return;
+            };
+            for (t, my) in tmp.iter_mut().zip(&self.my) {
+                let w = my[v];
+                for (t, f) in t.iter_mut().zip(f) {
+                    *t += w * f;
+                }
+            }
+        }
+        for (y, t) in tmp.iter().enumerate() {
+            let mut acc = [0f32; NX];
+            for (mxt, &tu) in self.mxt.iter().zip(t) {
                 for (a, m) in acc.iter_mut().zip(mxt) {
                     *a += m * tu;
                 }
@@ -166,6 +219,45 @@ mod tests {
                 (f32::from(out[i]) - want[i].clamp(0.0, 255.0)).abs() <= 1.0,
                 "{i}"
             );
+        }
+    }
+
+    #[test]
+    fn low_frequency_and_flat_blocks_match_the_full_product() {
+        let all = sample();
+        for (nx, ny) in [
+            (2usize, 2usize),
+            (4, 4),
+            (2, 1),
+            (4, 2),
+            (8, 4),
+            (1, 2),
+            (2, 4),
+            (4, 8),
+        ] {
+            let idct = Idct::new(nx, ny);
+            // Only the low nx x ny frequencies, then the DC alone.
+            let mut low = [0f32; 64];
+            for v in 0..ny {
+                for u in 0..nx {
+                    low[v * 8 + u] = all[v * 8 + u];
+                }
+            }
+            let mut flat = [0f32; 64];
+            flat[0] = all[0];
+            let (rows, cols) = (((1u32 << ny) - 1) as u8, ((1u32 << nx) - 1) as u8);
+            for (coef, rows, cols) in [(low, rows, cols), (flat, 1, 1)] {
+                let (mut fast, mut full) = ([0u8; 64], [0u8; 64]);
+                idct.transform(&coef, rows, cols, &mut fast, 8);
+                idct.transform(&coef, 0xFF, 0xFF, &mut full, 8);
+                assert_ne!(fast, [0u8; 64], "{nx}x{ny}: nothing written");
+                for (i, (a, b)) in fast.iter().zip(&full).enumerate() {
+                    assert!(
+                        a.abs_diff(*b) <= 1,
+                        "{nx}x{ny} rows {rows:b} at {i}: {a} vs {b}"
+                    );
+                }
+            }
         }
     }
 

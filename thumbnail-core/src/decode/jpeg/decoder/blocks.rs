@@ -4,10 +4,11 @@
 use super::{BitReader, Component, Huffman, LOOKAHEAD, Scan, ZIGZAG, dc_pixel};
 
 /// Decodes one unit (an MCU, or one block of a non-interleaved scan) of a scan of kind `K`
-/// (a [`Kind`] as `u8`: a constant, so each kind's loop is compiled without the others).
+/// (a [`Kind`] as `u8`: a constant, so each kind's loop is compiled without the others);
+/// with `DC`, a sequential scan whose blocks all become one pixel.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub(super) fn decode_unit<const K: u8>(
+pub(super) fn decode_unit<const K: u8, const DC: bool>(
     r: &mut BitReader<'_>,
     ctxs: &[Ctx<'_>],
     comps: &mut [Component],
@@ -21,22 +22,26 @@ pub(super) fn decode_unit<const K: u8>(
         let c = &mut comps[ctx.ci];
         for by in 0..ctx.bv {
             for bx in 0..ctx.bh {
+                // Always inside the padded component: units are whole MCUs (interleaved)
+                // or blocks of the component (`blocks_w <= padded_w`); writes below are
+                // checked all the same.
                 let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
-                if x >= c.padded_w || y >= c.padded_h {
-                    continue;
-                }
                 let nn = c.kept;
                 match Kind::of(K) {
-                    Kind::Sequential if c.nx * c.ny == 1 => dc_only_block(r, ctx, c, x, y),
+                    Kind::Sequential if DC || c.nx * c.ny == 1 => dc_only_block(r, ctx, c, x, y),
                     Kind::Sequential => sequential_block(r, ctx, c, x, y, coef),
                     Kind::DcFirst => {
                         let Some(dc) = ctx.dc else { continue };
                         c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
-                        c.coefs[(y * c.padded_w + x) * nn] = (c.dc_pred << scan.al) as i16;
+                        if let Some(v) = c.coefs.get_mut((y * c.padded_w + x) * nn) {
+                            *v = (c.dc_pred << scan.al) as i16;
+                        }
                     }
                     Kind::DcRefine => {
-                        if r.bit() {
-                            c.coefs[(y * c.padded_w + x) * nn] |= (1 << scan.al) as i16;
+                        if r.bit()
+                            && let Some(v) = c.coefs.get_mut((y * c.padded_w + x) * nn)
+                        {
+                            *v |= (1 << scan.al) as i16;
                         }
                     }
                     Kind::AcFirst | Kind::AcRefine => {
@@ -44,7 +49,9 @@ pub(super) fn decode_unit<const K: u8>(
                         let b = y * c.padded_w + x;
                         let mut spare = 0u64;
                         let mask = c.nonzero.get_mut(b).unwrap_or(&mut spare);
-                        let coefs = &mut c.coefs[b * nn..b * nn + nn];
+                        let Some(coefs) = c.coefs.get_mut(b * nn..b * nn + nn) else {
+                            continue;
+                        };
                         if K == Kind::AcFirst as u8 {
                             ac_first(r, ac, scan, &c.zone, coefs, mask, eobrun);
                         } else {
@@ -207,8 +214,9 @@ fn sequential_block(
     }
     let stride = c.padded_w * c.nx;
     let at = y * c.ny * stride + x * c.nx;
-    c.idct
-        .transform(coef, rows, cols, &mut c.plane[at..], stride);
+    if let Some(out) = c.plane.get_mut(at..) {
+        c.idct.transform(coef, rows, cols, out, stride);
+    }
     for v in 0..8 {
         if rows & (1 << v) != 0 {
             coef[v * 8..v * 8 + 8].fill(0.0);

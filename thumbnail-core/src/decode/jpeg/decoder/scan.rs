@@ -193,17 +193,30 @@ impl Walk<'_, '_> {
         comps: &mut [Component],
         eobrun: &mut u32,
     ) -> Result<bool> {
+        const SEQ: u8 = Kind::Sequential as u8;
+        // A scan whose every block becomes one pixel gets a loop of its own: with no call
+        // out to `sequential_block`, the bit reader stays in registers.
+        let dc_only = self.ctxs.iter().all(|ctx| {
+            let c = &comps[ctx.ci];
+            c.nx * c.ny == 1
+        });
         match self.kind {
-            Kind::Sequential => self.run_as::<{ Kind::Sequential as u8 }>(entropy, comps, eobrun),
-            Kind::DcFirst => self.run_as::<{ Kind::DcFirst as u8 }>(entropy, comps, eobrun),
-            Kind::DcRefine => self.run_as::<{ Kind::DcRefine as u8 }>(entropy, comps, eobrun),
-            Kind::AcFirst => self.run_as::<{ Kind::AcFirst as u8 }>(entropy, comps, eobrun),
-            Kind::AcRefine => self.run_as::<{ Kind::AcRefine as u8 }>(entropy, comps, eobrun),
+            Kind::Sequential if dc_only => self.run_as::<SEQ, true>(entropy, comps, eobrun),
+            Kind::Sequential => self.run_as::<SEQ, false>(entropy, comps, eobrun),
+            Kind::DcFirst => self.run_as::<{ Kind::DcFirst as u8 }, false>(entropy, comps, eobrun),
+            Kind::DcRefine => {
+                self.run_as::<{ Kind::DcRefine as u8 }, false>(entropy, comps, eobrun)
+            }
+            Kind::AcFirst => self.run_as::<{ Kind::AcFirst as u8 }, false>(entropy, comps, eobrun),
+            Kind::AcRefine => {
+                self.run_as::<{ Kind::AcRefine as u8 }, false>(entropy, comps, eobrun)
+            }
         }
     }
 
-    /// [`Self::run`] for scans of kind `K`.
-    fn run_as<const K: u8>(
+    /// [`Self::run`] for scans of kind `K` (with `DC`, sequential ones whose blocks are
+    /// all one pixel).
+    fn run_as<const K: u8, const DC: bool>(
         &self,
         entropy: &EntropyData,
         comps: &mut [Component],
@@ -235,7 +248,7 @@ impl Walk<'_, '_> {
             if damaged {
                 fill_unit(ctxs, comps, kind, scan, &good_dc, ux, uy);
             } else {
-                decode_unit::<K>(&mut r, ctxs, comps, scan, eobrun, ux, uy, &mut coef);
+                decode_unit::<K, DC>(&mut r, ctxs, comps, scan, eobrun, ux, uy, &mut coef);
                 // Damage is only ever confined to a restart interval: without them there is
                 // no good DC to keep.
                 if ri > 0 {
