@@ -24,6 +24,7 @@
 mod error;
 mod info;
 mod key;
+mod local_read;
 mod objects;
 mod presets;
 mod render;

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{Attribute, Attributes, GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{
+    Attribute, Attributes, GetOptions, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
+};
 
 use crate::error::source_chain;
 use crate::{
@@ -189,10 +191,13 @@ impl Store for ObjectStoreBackend {
             });
         }
         let mut meta = self.meta(key.clone(), &result.meta, Some(&result.attributes));
-        let bytes = result
-            .bytes()
-            .await
-            .map_err(|e| self.err(key.as_str(), e))?;
+        let bytes = match result.payload {
+            GetResultPayload::File(file, _) => {
+                crate::local_read::read_file(file, result.range, max_bytes).await
+            }
+            GetResultPayload::Stream(_) => result.bytes().await,
+        }
+        .map_err(|e| self.err(key.as_str(), e))?;
         if bytes.len() as u64 > max_bytes {
             return Err(StoreError::TooLarge {
                 key: key.to_string(),
