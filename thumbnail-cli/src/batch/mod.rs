@@ -70,7 +70,6 @@ pub struct BatchArgs {
 
 /// Where an image comes from: standard input, or an object of a store (a file is an object
 /// of the local store of its folder).
-#[derive(Clone)]
 enum Source {
     Stdin,
     Object(Arc<dyn Store>, Key),
@@ -125,26 +124,20 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
         progress: Progress::new(mode, total),
         total,
     };
-    let queue: Queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
+    let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..threads.min(total.max(1)) {
         let (queue, report) = (queue.clone(), report.clone());
-        let (resume, cap) = (args.resume, limits.max_input_bytes);
+        let resume = args.resume;
         workers.push(tokio::spawn(async move {
-            // A worker's last thumbnail is written (and fsynced) while it renders the next,
-            // and its next input is read meanwhile: waiting on the disk would leave its
-            // core idle.
+            // A worker's last thumbnail is written (and fsynced) while it renders the next:
+            // waiting on the disk would leave its core idle.
             let mut writing: Option<Writing> = None;
-            let mut upcoming = start_load(&queue, resume, cap).await;
-            while let Some((i, job, loading)) = upcoming.take() {
-                let loaded = loading.await.map_err(|e| e.to_string()).and_then(|r| r);
-                upcoming = start_load(&queue, resume, cap).await;
-                let rendered = match loaded {
-                    Ok(Some(data)) => render_one(&job, data, &spec, &limits, image_timeout).await,
-                    Ok(None) => Ok(None),
-                    Err(e) => Err(e),
-                };
+            loop {
+                let next = queue.lock().await.next();
+                let Some((i, job)) = next else { break };
+                let rendered = render_one(&job, &spec, &limits, image_timeout, resume).await;
                 if let Some(w) = writing.take() {
                     report.settle(w).await;
                 }
@@ -357,34 +350,16 @@ fn with_extension(name: &str, ext: &str) -> String {
 
 /// Renders one job's thumbnail, and where it goes; `None` when skipped because the output
 /// exists.
-/// The jobs not yet taken, in order.
-type Queue = Arc<Mutex<std::iter::Enumerate<std::vec::IntoIter<Job>>>>;
-
-/// A job taken from the queue, its input being read.
-type Loading = (
-    usize,
-    Job,
-    tokio::task::JoinHandle<Result<Option<Bytes>, String>>,
-);
-
-/// Takes the next job and starts reading its input (`None` when the queue is empty).
-async fn start_load(queue: &Queue, resume: bool, cap: u64) -> Option<Loading> {
-    let (i, job) = queue.lock().await.next()?;
-    let (source, target) = (job.source.clone(), job.target.clone());
-    let loading = tokio::spawn(load(source, target, resume, cap));
-    Some((i, job, loading))
-}
-
-/// A job's input, or `None` when `resume` finds its thumbnail already there.
-async fn load(
-    source: Source,
-    target: Result<Target, String>,
+async fn render_one(
+    job: &Job,
+    spec: &ThumbnailSpec,
+    limits: &Limits,
+    image_timeout: Duration,
     resume: bool,
-    cap: u64,
-) -> Result<Option<Bytes>, String> {
-    let target = target?;
+) -> Result<Option<(Target, Thumbnail)>, String> {
+    let target = job.target.as_ref().map_err(Clone::clone)?;
     if resume {
-        let exists = match &target {
+        let exists = match target {
             Target::Object(store, key) => store.exists(key).await.map_err(|e| e.to_string())?,
             Target::Stdout => false,
         };
@@ -392,17 +367,7 @@ async fn load(
             return Ok(None);
         }
     }
-    read(&source, cap).await.map(Some)
-}
-
-async fn render_one(
-    job: &Job,
-    data: Bytes,
-    spec: &ThumbnailSpec,
-    limits: &Limits,
-    image_timeout: Duration,
-) -> Result<Option<(Target, Thumbnail)>, String> {
-    let target = job.target.as_ref().map_err(Clone::clone)?;
+    let data = read(&job.source, limits.max_input_bytes).await?;
     let work = Work {
         deadline: Some(Instant::now() + image_timeout),
         hold: None,
