@@ -14,15 +14,16 @@ use crate::pixels::{Bitmap, PixelLayout};
 /// A profile that does not parse, or does not fit the pixels (an RGB profile on a gray image),
 /// is ignored the way browsers ignore it: the pixels are taken as sRGB.
 pub(crate) fn to_srgb(src: Bitmap, icc: Option<&[u8]>) -> Bitmap {
-    let profile = icc.and_then(|b| ColorProfile::new_from_slice(b).ok());
-    // Most profiled photos carry sRGB itself (cameras write it): their pixels are already
-    // what the output needs, and building the transform's tables would cost more than the
-    // rest of a small image's thumbnail.
-    let profile = profile.filter(|p| !is_srgb(p));
-    if let Some(profile) = profile
-        && let Some(out) = transform(&src, &profile)
-    {
-        return out;
+    if let Some(profile) = icc.and_then(|b| ColorProfile::new_from_slice(b).ok()) {
+        let srgb = ColorProfile::new_srgb();
+        // Most profiled photos carry sRGB itself (cameras write it): their pixels are already
+        // what the output needs, and building the transform's tables would cost more than
+        // the rest of a small image's thumbnail.
+        if !is_srgb(&profile, &srgb)
+            && let Some(out) = transform(&src, &profile, &srgb)
+        {
+            return out;
+        }
     }
     match src.layout() {
         PixelLayout::Rgb | PixelLayout::Rgba => src,
@@ -41,8 +42,7 @@ pub(crate) fn to_srgb(src: Bitmap, icc: Option<&[u8]>) -> Bitmap {
 }
 
 /// Applies `profile` to `src`; `None` when the profile does not fit the pixels or fails.
-fn transform(src: &Bitmap, profile: &ColorProfile) -> Option<Bitmap> {
-    let srgb = ColorProfile::new_srgb();
+fn transform(src: &Bitmap, profile: &ColorProfile, srgb: &ColorProfile) -> Option<Bitmap> {
     let (src_layout, dst, dst_layout) = match (src.layout(), profile.color_space) {
         (PixelLayout::Rgb, DataColorSpace::Rgb) => (Layout::Rgb, PixelLayout::Rgb, Layout::Rgb),
         (PixelLayout::Rgba, DataColorSpace::Rgb) => (Layout::Rgba, PixelLayout::Rgba, Layout::Rgba),
@@ -59,7 +59,7 @@ fn transform(src: &Bitmap, profile: &ColorProfile) -> Option<Bitmap> {
         ..TransformOptions::default()
     };
     let t = profile
-        .create_transform_8bit(src_layout, &srgb, dst_layout, options)
+        .create_transform_8bit(src_layout, srgb, dst_layout, options)
         .ok()?;
     let (w, h) = (src.width(), src.height());
     let mut out = vec![0u8; w as usize * h as usize * dst.channels()];
@@ -70,11 +70,10 @@ fn transform(src: &Bitmap, profile: &ColorProfile) -> Option<Bitmap> {
     Bitmap::new(w, h, dst, out).ok()
 }
 
-/// Whether `p` is a matrix/TRC RGB profile equivalent to sRGB at 8 bits: the same colorants
+/// Whether `p` is a matrix/TRC RGB profile equivalent to `srgb` at 8 bits: the same colorants
 /// (to 0.001, a third of a level at most) and tone curves that take every 8-bit value back to
 /// itself through the sRGB encoding.
-fn is_srgb(p: &ColorProfile) -> bool {
-    let srgb = ColorProfile::new_srgb();
+fn is_srgb(p: &ColorProfile, srgb: &ColorProfile) -> bool {
     let luts = [
         &p.lut_a_to_b_perceptual,
         &p.lut_a_to_b_colorimetric,
@@ -199,7 +198,7 @@ mod tests {
 
     #[test]
     fn srgb_is_told_from_other_spaces() {
-        assert!(is_srgb(&ColorProfile::new_srgb()));
+        assert!(is_srgb(&ColorProfile::new_srgb(), &ColorProfile::new_srgb()));
         // sRGB with its curve as a 1024-entry table, as HP's and most cameras' profiles hold it.
         let mut table = ColorProfile::new_srgb();
         let lut: Vec<u16> = (0..1024)
@@ -220,17 +219,20 @@ mod tests {
         ] {
             *trc = Some(moxcms::ToneReprCurve::Lut(lut.clone()));
         }
-        assert!(is_srgb(&table));
+        assert!(is_srgb(&table, &ColorProfile::new_srgb()));
         // A round-trip through the ICC encoding keeps it sRGB.
         let bytes = table.encode().unwrap();
-        assert!(is_srgb(&ColorProfile::new_from_slice(&bytes).unwrap()));
+        assert!(is_srgb(
+            &ColorProfile::new_from_slice(&bytes).unwrap(),
+            &ColorProfile::new_srgb()
+        ));
         for other in [
             ColorProfile::new_display_p3(),
             ColorProfile::new_adobe_rgb(),
             ColorProfile::new_pro_photo_rgb(),
             ColorProfile::new_bt2020(),
         ] {
-            assert!(!is_srgb(&other));
+            assert!(!is_srgb(&other, &ColorProfile::new_srgb()));
         }
         // sRGB primaries with a plain 2.2 gamma: dark tones differ by several levels.
         let mut gamma = ColorProfile::new_srgb();
@@ -241,7 +243,7 @@ mod tests {
         ] {
             *trc = Some(moxcms::ToneReprCurve::Lut(vec![563])); // 2.2 in u8Fixed8
         }
-        assert!(!is_srgb(&gamma));
+        assert!(!is_srgb(&gamma, &ColorProfile::new_srgb()));
     }
 
     #[test]
@@ -253,7 +255,7 @@ mod tests {
             .flatten()
             .collect();
         let src = Bitmap::new(768, 1, PixelLayout::Rgb, px.clone()).unwrap();
-        let out = transform(&src, &ColorProfile::new_srgb()).unwrap();
+        let out = transform(&src, &ColorProfile::new_srgb(), &ColorProfile::new_srgb()).unwrap();
         for (a, b) in out.data().iter().zip(&px) {
             assert!(a.abs_diff(*b) <= 1, "{a} vs {b}");
         }

@@ -95,8 +95,10 @@ struct Rows<'a> {
     plane: &'a [u8],
     pw: usize,
     ph: usize,
+    /// The plane is at the output size: rows are borrowed.
+    same: bool,
+    /// Horizontal upsampling factor (2 takes a path of its own).
     rx: usize,
-    ry: usize,
     ow: usize,
     /// Horizontal and vertical taps (see [`taps`]) when upsampled.
     cols: Vec<(usize, usize, u32)>,
@@ -127,8 +129,8 @@ impl<'a> Rows<'a> {
             plane: &c.plane,
             pw,
             ph,
+            same,
             rx: c.rx,
-            ry: c.ry,
             ow,
             cols,
             rows,
@@ -144,7 +146,7 @@ impl<'a> Rows<'a> {
             self.line.resize(ow, 128);
             return &self.line;
         }
-        if self.rx == 1 && self.ry == 1 {
+        if self.same {
             let row = &self.plane[y.min(self.ph - 1) * pw..][..pw];
             if pw >= ow {
                 return &row[..ow];
