@@ -1,7 +1,8 @@
 //! `thumbnail serve` against CPU bombs, as an attacker would send them: a request past its
 //! deadline stops its image work (the process's CPU time stops growing), its job slot frees
 //! only then and at once, normal requests keep being served, and SIGTERM exits promptly with
-//! a bomb in flight. The CLI's own `--image-timeout` stops a bomb the same way.
+//! a bomb in flight. The CLI's own `--image-timeout` stops a bomb the same way, and a pipe
+//! named as an input that no one writes to.
 
 mod common;
 
@@ -223,4 +224,41 @@ fn the_cli_stops_a_bomb_at_its_image_timeout() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_named_pipe_is_read_as_a_stream_and_one_with_no_writer_stops_at_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("in.jpg");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // With a writer: a pipe (as `<(curl ...)` gives) is an input like any file.
+    let photo = thumbnail_testkit::corpus_file("photos/iphone6-hdr-3264x2448.jpg");
+    let path = fifo.clone();
+    let writer = std::thread::spawn(move || std::fs::write(path, photo));
+    let out = run(&["in.jpg", "-o", "t.jpg"], dir.path());
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let t = std::fs::read(dir.path().join("t.jpg")).unwrap();
+    let info = thumbnail_core::probe(&t).unwrap();
+    assert_eq!((info.width, info.height), (100, 100));
+    // No writer: opening it would wait forever; the image timeout ends the wait.
+    let start = Instant::now();
+    let out = run(
+        &["in.jpg", "--image-timeout", "1s", "-o", "never.jpg"],
+        dir.path(),
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nothing more to read within 1 s"), "{err}");
+    assert!(!dir.path().join("never.jpg").exists());
 }

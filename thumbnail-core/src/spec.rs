@@ -336,6 +336,7 @@ impl ThumbnailSpec {
 /// assert_eq!(limits.max_memory, 32 * 1024 * 1024);
 /// assert_eq!(limits.deadline, None);
 /// assert_eq!(limits.max_output_dimension, thumbnail_core::MAX_DIMENSION);
+/// assert_eq!(limits.max_threads, 1);
 ///
 /// // A request with 30 s to live hands its deadline to the engine, which stops there.
 /// let request = limits.with_deadline(Some(Instant::now() + Duration::from_secs(30)));
@@ -367,6 +368,11 @@ pub struct Limits {
     /// When the work must stop: checked per scan, per row band and per stage, so a decode
     /// past it ends with [`Error::DeadlineExceeded`] within milliseconds. `None`: no deadline.
     pub deadline: Option<Instant>,
+    /// Most threads one image's work may run on, the caller's included. A big JPEG whose
+    /// restart intervals let its rows be decoded independently is split over up to this
+    /// many (each part has its own bit reader and writes its own rows, so memory does not
+    /// grow); everything else runs on the caller's thread. 0 counts as 1.
+    pub max_threads: u32,
 }
 
 impl Default for Limits {
@@ -378,6 +384,7 @@ impl Default for Limits {
             max_memory: 32 * 1024 * 1024,
             max_output_dimension: MAX_DIMENSION,
             deadline: None,
+            max_threads: 1,
         }
     }
 }
@@ -417,6 +424,14 @@ impl Limits {
     /// These limits with a deadline (or none).
     pub fn with_deadline(self, deadline: Option<Instant>) -> Self {
         Limits { deadline, ..self }
+    }
+
+    /// These limits with another number of threads one image may run on.
+    pub fn with_max_threads(self, max_threads: u32) -> Self {
+        Limits {
+            max_threads,
+            ..self
+        }
     }
 
     pub(crate) fn check_input(&self, len: usize) -> Result<()> {

@@ -28,6 +28,7 @@ pub(crate) fn work(
     Work {
         deadline: Some(deadline.0),
         hold: Some(Box::new((job, body))),
+        ..Work::default()
     }
 }
 

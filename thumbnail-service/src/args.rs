@@ -29,6 +29,11 @@ pub struct LimitArgs {
     #[arg(long, default_value_t = Limits::default().max_memory, env = "THUMBNAIL_MAX_MEMORY")]
     pub max_memory: u64,
 
+    /// Most threads one image may run on, taken only from idle cores: a big JPEG with restart
+    /// intervals is decoded in bands [default: the number of CPUs].
+    #[arg(long, env = "THUMBNAIL_IMAGE_THREADS", value_name = "N")]
+    pub image_threads: Option<u32>,
+
     /// Longest one image's work may take; the decoder stops itself there [default: 30s; 25s
     /// on Lambda, under API Gateway's 29 s].
     #[arg(long, value_parser = parse_duration, env = "THUMBNAIL_IMAGE_TIMEOUT")]
@@ -43,6 +48,15 @@ impl LimitArgs {
             .with_max_pixels(self.max_pixels)
             .with_max_scans(self.max_scans)
             .with_max_memory(self.max_memory)
+            .with_max_threads(self.image_threads())
+    }
+
+    /// `--image-threads`, or the number of CPUs.
+    pub fn image_threads(&self) -> u32 {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.image_threads
+            .unwrap_or_else(|| u32::try_from(cpus).unwrap_or(u32::MAX))
+            .max(1)
     }
 
     /// `--image-timeout`, or `default` when it was not given.

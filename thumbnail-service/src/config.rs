@@ -347,6 +347,7 @@ mod tests {
             ("THUMBNAIL_IMAGE_TIMEOUT", "2s"),
             ("THUMBNAIL_STORE_TIMEOUT", "500ms"),
             ("THUMBNAIL_JOBS", "3"),
+            ("THUMBNAIL_IMAGE_THREADS", "3"),
         ])
         .unwrap();
         assert_eq!(c.thumbs.as_deref(), Some("s3://c"));
@@ -356,7 +357,14 @@ mod tests {
         assert_eq!(c.limits.image_timeout, Some(Duration::from_secs(2)));
         assert_eq!(c.storage.store_timeout, Duration::from_millis(500));
         assert_eq!(c.jobs, Some(3));
+        assert_eq!(c.limits.limits().max_threads, 3);
         assert_eq!(c.presets.0[0].name, "default");
+        // Unset, an image may run on every CPU; 0 means one thread.
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let unset = lookup(&[]).unwrap().limits.limits();
+        assert_eq!(unset.max_threads as usize, cpus);
+        let zero = lookup(&[("THUMBNAIL_IMAGE_THREADS", "0")]).unwrap();
+        assert_eq!(zero.limits.limits().max_threads, 1);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use thumbnail_http::{AppState, Auth, HttpConfig, ServerLimits, check_key};
-use thumbnail_storage::{Store, Thumbnailer, open};
+use thumbnail_storage::{Cores, Store, Thumbnailer, open};
 
 use crate::config::{Config, MAX_SYNC_BODY, Profile};
 use crate::error::ConfigError;
@@ -197,7 +197,8 @@ impl Service {
                     config.limits.image_timeout_or(profile.default_timeout()),
                 ))
                 .with_prefix(prefix)
-                .with_cache_control(config.cache_control.clone());
+                .with_cache_control(config.cache_control.clone())
+                .with_cores(Cores::of_machine());
         let auth = config.auth()?;
         let state = AppState::new(
             originals.clone(),

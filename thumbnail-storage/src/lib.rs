@@ -21,6 +21,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cores;
 mod error;
 mod info;
 mod key;
@@ -40,6 +41,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 
+pub use crate::cores::{Cores, Lease};
 pub use crate::error::{StoreError, Timeouts, source_chain};
 pub use crate::info::{INFO, Info, version};
 pub use crate::key::{Key, MAX_KEY_BYTES};

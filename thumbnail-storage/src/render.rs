@@ -1,11 +1,12 @@
 //! The one hand-off from async code into the engine, and what the work may take and hold.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use thumbnail_core::{Limits, Processed, ThumbnailSpec};
 
-use crate::JobError;
+use crate::{Cores, JobError};
 
 /// The default of [`Thumbnailer::image_timeout`] and of the front ends' `--image-timeout`.
 pub const DEFAULT_IMAGE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,6 +23,9 @@ pub struct Work {
     pub deadline: Option<Instant>,
     /// Dropped when the work has ended.
     pub hold: Option<Box<dyn Send>>,
+    /// Where the work's threads come from: it leases up to `Limits::max_threads` idle cores
+    /// while it runs. `None`: `Limits::max_threads` as given.
+    pub cores: Option<Arc<Cores>>,
 }
 
 impl std::fmt::Debug for Work {
@@ -29,6 +33,7 @@ impl std::fmt::Debug for Work {
         f.debug_struct("Work")
             .field("deadline", &self.deadline)
             .field("hold", &self.hold.is_some())
+            .field("cores", &self.cores)
             .finish()
     }
 }
@@ -64,7 +69,7 @@ pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
 /// assert_eq!(out.info.width, 3);
 ///
 /// // Past its deadline the engine stops and says so.
-/// let late = Work { deadline: Some(Instant::now() - Duration::from_secs(1)), hold: None };
+/// let late = Work { deadline: Some(Instant::now() - Duration::from_secs(1)), ..Work::default() };
 /// let err = render("a.bmp", bytes, specs, Limits::default(), late).await.unwrap_err();
 /// assert!(matches!(err, JobError::Image { ref source, .. } if source.kind() == ErrorKind::DeadlineExceeded));
 /// # Ok::<(), JobError>(())
@@ -90,14 +95,20 @@ pub(crate) async fn render_as(
     placeholder: bool,
 ) -> Result<Processed, JobError> {
     let limits = limits.with_deadline(earliest(limits.deadline, work.deadline));
-    let hold = work.hold;
+    let (hold, cores) = (work.hold, work.cores);
     tokio::task::spawn_blocking(move || {
+        // Cores are leased when the work starts, not while it waits for a blocking thread.
+        let lease = cores.map(|c| c.lease(limits.max_threads as usize));
+        let limits = match &lease {
+            Some(lease) => limits.with_max_threads(lease.threads().min(limits.max_threads.max(1))),
+            None => limits,
+        };
         let out = if placeholder {
             thumbnail_core::process_with_placeholder(&bytes, &specs, &limits)
         } else {
             thumbnail_core::process(&bytes, &specs, &limits)
         };
-        drop(hold);
+        drop((hold, lease));
         out
     })
     .await

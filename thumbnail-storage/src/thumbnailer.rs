@@ -8,7 +8,7 @@ use thumbnail_core::{Limits, Processed, ThumbnailSpec};
 
 pub(crate) use crate::render::Work;
 use crate::render::{DEFAULT_IMAGE_TIMEOUT, earliest, render_as};
-use crate::{Key, Preset, PutOptions, Store, StoreError, bare_etag};
+use crate::{Cores, Key, Preset, PutOptions, Store, StoreError, bare_etag};
 
 /// Reads originals from one store and writes their thumbnails to another (or the same one,
 /// under a prefix).
@@ -45,6 +45,8 @@ pub struct Thumbnailer {
     pub prefix: String,
     /// Cache-Control stored with each thumbnail.
     pub cache_control: String,
+    /// Idle cores a big image's work may run on (see [`Work::cores`]); `None`: one thread.
+    pub cores: Option<Arc<Cores>>,
 }
 
 /// One thumbnail written.
@@ -152,6 +154,15 @@ impl Thumbnailer {
             image_timeout: Some(DEFAULT_IMAGE_TIMEOUT),
             prefix: "thumbnails".into(),
             cache_control: "public, max-age=86400".into(),
+            cores: None,
+        }
+    }
+
+    /// This thumbnailer lending its images' work the idle ones of `cores`.
+    pub fn with_cores(self, cores: Arc<Cores>) -> Self {
+        Thumbnailer {
+            cores: Some(cores),
+            ..self
         }
     }
 
@@ -184,11 +195,13 @@ impl Thumbnailer {
         }
     }
 
-    /// `work` with its deadline brought forward to this thumbnailer's image timeout from now.
+    /// `work` with its deadline brought forward to this thumbnailer's image timeout from now,
+    /// and this thumbnailer's cores unless it has its own.
     pub fn timed(&self, work: Work) -> Work {
         let own = self.image_timeout.map(|t| Instant::now() + t);
         Work {
             deadline: earliest(work.deadline, own),
+            cores: work.cores.or_else(|| self.cores.clone()),
             ..work
         }
     }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use thumbnail_core::{Limits, Thumbnail, ThumbnailSpec};
 use thumbnail_service::{LimitArgs, StoreArgs};
 use thumbnail_storage::{
-    JobError, Key, PutOptions, Store, StoreError, Timeouts, Work, open, render,
+    Cores, JobError, Key, PutOptions, Store, StoreError, Timeouts, Work, open, render,
 };
 use tokio::sync::Mutex;
 
@@ -72,6 +72,9 @@ pub struct BatchArgs {
 /// of the local store of its folder).
 enum Source {
     Stdin,
+    /// A named file that is not a regular one (a pipe, `<(command)`, a device): read as a
+    /// stream, like standard input.
+    Stream(PathBuf),
     Object(Arc<dyn Store>, Key),
 }
 
@@ -125,19 +128,31 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
         total,
     };
     let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
+    // An image runs on several threads only once nothing waits behind it: until then each
+    // worker keeps its own core busy.
+    let cores = Cores::new(threads);
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..threads.min(total.max(1)) {
-        let (queue, report) = (queue.clone(), report.clone());
+        let (queue, report, cores) = (queue.clone(), report.clone(), cores.clone());
         let resume = args.resume;
         workers.push(tokio::spawn(async move {
             // A worker's last thumbnail is written (and fsynced) while it renders the next:
             // waiting on the disk would leave its core idle.
             let mut writing: Option<Writing> = None;
             loop {
-                let next = queue.lock().await.next();
+                let (next, last) = {
+                    let mut queue = queue.lock().await;
+                    (queue.next(), queue.len() == 0)
+                };
                 let Some((i, job)) = next else { break };
-                let rendered = render_one(&job, &spec, &limits, image_timeout, resume).await;
+                let limits = if last {
+                    limits
+                } else {
+                    limits.with_max_threads(1)
+                };
+                let rendered =
+                    render_one(&job, &spec, &limits, (image_timeout, &cores), resume).await;
                 if let Some(w) = writing.take() {
                     report.settle(w).await;
                 }
@@ -250,14 +265,20 @@ async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found
         let stem = path
             .file_stem()
             .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
-        let (store, key) = file_object(&path, timeouts).await?;
         // Unreadable metadata is reported when the file itself is read.
-        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let meta = std::fs::metadata(&path).ok();
+        let source = match &meta {
+            Some(m) if !m.is_file() => Source::Stream(path.clone()),
+            _ => {
+                let (store, key) = file_object(&path, timeouts).await?;
+                Source::Object(store, key)
+            }
+        };
         return Ok(vec![Found {
             label: input.to_string(),
-            source: Source::Object(store, key),
+            source,
             name: format!("{stem}.{ext}"),
-            size,
+            size: meta.filter(|m| m.is_file()).map_or(0, |m| m.len()),
         }]);
     }
     let store = open(input, timeouts).await.map_err(|e| e.to_string())?;
@@ -354,7 +375,7 @@ async fn render_one(
     job: &Job,
     spec: &ThumbnailSpec,
     limits: &Limits,
-    image_timeout: Duration,
+    (image_timeout, cores): (Duration, &Arc<Cores>),
     resume: bool,
 ) -> Result<Option<(Target, Thumbnail)>, String> {
     let target = job.target.as_ref().map_err(Clone::clone)?;
@@ -367,10 +388,11 @@ async fn render_one(
             return Ok(None);
         }
     }
-    let data = read(&job.source, limits.max_input_bytes).await?;
+    let data = read(&job.source, limits.max_input_bytes, image_timeout).await?;
     let work = Work {
         deadline: Some(Instant::now() + image_timeout),
-        hold: None,
+        cores: Some(cores.clone()),
+        ..Work::default()
     };
     let thumb = render(&job.label, data, vec![*spec], *limits, work)
         .await
@@ -408,8 +430,9 @@ async fn write_one(target: Target, thumb: Thumbnail) -> Result<bool, String> {
     Ok(true)
 }
 
-/// Reads an input, refusing more than `cap` bytes without reading them all.
-async fn read(source: &Source, cap: u64) -> Result<Bytes, String> {
+/// Reads an input, refusing more than `cap` bytes without reading them all, and giving up on
+/// a stream that has not ended within `timeout`.
+async fn read(source: &Source, cap: u64, timeout: Duration) -> Result<Bytes, String> {
     match source {
         Source::Object(store, key) => match store.get(key, cap).await {
             Ok(o) => Ok(o.bytes),
@@ -423,6 +446,30 @@ async fn read(source: &Source, cap: u64) -> Result<Bytes, String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .map(Bytes::from)
+        }
+        Source::Stream(path) => {
+            // Opening a pipe waits for a writer, and neither the open nor the read can be
+            // cancelled: they run on a thread of their own, which the process leaves behind
+            // if they never end (a blocking-pool thread would hold up the runtime's shutdown).
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let path = path.clone();
+            std::thread::Builder::new()
+                .name("read-stream".into())
+                .spawn(move || {
+                    let read = std::fs::File::open(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| read_capped(f, cap));
+                    let _ = tx.send(read);
+                })
+                .map_err(|e| e.to_string())?;
+            match tokio::time::timeout(timeout, rx).await {
+                Ok(Ok(read)) => read.map(Bytes::from),
+                Ok(Err(_)) => Err("the reading thread ended without an answer".into()),
+                Err(_) => Err(format!(
+                    "nothing more to read within {} s (a pipe with no writer?)",
+                    timeout.as_secs_f64()
+                )),
+            }
         }
     }
 }

@@ -21,6 +21,7 @@ use crate::spec::Limits;
 mod blocks;
 mod budget;
 mod output;
+mod parallel;
 mod progressive;
 mod scan;
 mod state;
@@ -86,13 +87,15 @@ struct Component {
     needed: u64,
     /// The quantisation table latched at the component's first scan.
     quant: Option<[u16; 64]>,
-    dc_pred: i32,
 }
 
 /// A decoded image at reduced size, still in its stored colour model. Where the entropy data
 /// ends early the rest of the image is mid-gray, as libjpeg-based viewers show it.
 pub(crate) struct Decoded {
     pub bitmap: Bitmap,
+    /// The most threads a scan was decoded on.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub parts: usize,
 }
 
 /// How much of each block a reduced decode reads.
@@ -154,8 +157,9 @@ pub(crate) fn decode(
         return Ok(Err(NotCovered::SamplingRatio));
     };
     state.run(data, header)?;
+    let parts = state.parts;
     let bitmap = state.output(stored)?;
-    Ok(Ok(Decoded { bitmap }))
+    Ok(Ok(Decoded { bitmap, parts }))
 }
 
 /// The colour model of the stored channels, by libjpeg's rules.
@@ -209,6 +213,7 @@ struct State {
     dc: [Option<Box<Huffman>>; 4],
     ac: [Option<Box<Huffman>>; 4],
     restart_interval: usize,
-    eobrun: u32,
     limits: Limits,
+    /// The most parts any scan was decoded in at once (see `parallel`).
+    parts: usize,
 }

@@ -3,23 +3,35 @@
 
 use super::{BitReader, Component, Huffman, LOOKAHEAD, Scan, ZIGZAG, dc_pixel};
 
+/// What one thread writes of one component during a scan: the rows of its plane and (for
+/// progressive files) of its coefficients from the first row of blocks of the units it
+/// decodes (the whole scan, or a run of its restart intervals), and its DC prediction.
+pub(super) struct Lane<'a> {
+    /// The scan's view of the component.
+    pub ctx: &'a Ctx<'a>,
+    pub plane: &'a mut [u8],
+    pub coefs: &'a mut [i16],
+    pub nonzero: &'a mut [u64],
+    pub dc_pred: i32,
+}
+
 /// Decodes one unit (an MCU, or one block of a non-interleaved scan) of a scan of kind `K`
 /// (a [`Kind`] as `u8`: a constant, so each kind's loop is compiled without the others);
-/// with `DC`, a sequential scan whose blocks all become one pixel.
+/// with `DC`, a sequential scan whose blocks all become one pixel. `uy` counts from the
+/// first row of the lanes.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub(super) fn decode_unit<const K: u8, const DC: bool>(
     r: &mut BitReader<'_>,
-    ctxs: &[Ctx<'_>],
-    comps: &mut [Component],
+    lanes: &mut [Lane<'_>],
     scan: &Scan,
     eobrun: &mut u32,
     ux: usize,
     uy: usize,
     coef: &mut [f32; 64],
 ) {
-    for ctx in ctxs {
-        let c = &mut comps[ctx.ci];
+    for lane in lanes.iter_mut() {
+        let (ctx, c) = (lane.ctx, lane.ctx.c);
         for by in 0..ctx.bv {
             for bx in 0..ctx.bh {
                 // Always inside the padded component: units are whole MCUs (interleaved)
@@ -28,18 +40,20 @@ pub(super) fn decode_unit<const K: u8, const DC: bool>(
                 let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
                 let nn = c.kept;
                 match Kind::of(K) {
-                    Kind::Sequential if DC || c.nx * c.ny == 1 => dc_only_block(r, ctx, c, x, y),
-                    Kind::Sequential => sequential_block(r, ctx, c, x, y, coef),
+                    Kind::Sequential if DC || c.nx * c.ny == 1 => {
+                        dc_only_block(r, ctx, lane, x, y);
+                    }
+                    Kind::Sequential => sequential_block(r, ctx, lane, x, y, coef),
                     Kind::DcFirst => {
                         let Some(dc) = ctx.dc else { continue };
-                        c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
-                        if let Some(v) = c.coefs.get_mut((y * c.padded_w + x) * nn) {
-                            *v = (c.dc_pred << scan.al) as i16;
+                        lane.dc_pred = lane.dc_pred.wrapping_add(r.dc_diff(dc));
+                        if let Some(v) = lane.coefs.get_mut((y * c.padded_w + x) * nn) {
+                            *v = (lane.dc_pred << scan.al) as i16;
                         }
                     }
                     Kind::DcRefine => {
                         if r.bit()
-                            && let Some(v) = c.coefs.get_mut((y * c.padded_w + x) * nn)
+                            && let Some(v) = lane.coefs.get_mut((y * c.padded_w + x) * nn)
                         {
                             *v |= (1 << scan.al) as i16;
                         }
@@ -48,8 +62,8 @@ pub(super) fn decode_unit<const K: u8, const DC: bool>(
                         let Some(ac) = ctx.ac else { continue };
                         let b = y * c.padded_w + x;
                         let mut spare = 0u64;
-                        let mask = c.nonzero.get_mut(b).unwrap_or(&mut spare);
-                        let Some(coefs) = c.coefs.get_mut(b * nn..b * nn + nn) else {
+                        let mask = lane.nonzero.get_mut(b).unwrap_or(&mut spare);
+                        let Some(coefs) = lane.coefs.get_mut(b * nn..b * nn + nn) else {
                             continue;
                         };
                         if K == Kind::AcFirst as u8 {
@@ -68,20 +82,19 @@ pub(super) fn decode_unit<const K: u8, const DC: bool>(
 /// block where sequential data is missing, the DC alone where a progressive first DC scan's
 /// is; a refinement with no data refines nothing.
 pub(super) fn fill_unit(
-    ctxs: &[Ctx<'_>],
-    comps: &mut [Component],
+    lanes: &mut [Lane<'_>],
     kind: Kind,
     scan: &Scan,
     good_dc: &[i32; 4],
     ux: usize,
     uy: usize,
 ) {
-    for (ctx, &dc) in ctxs.iter().zip(good_dc) {
-        let c = &mut comps[ctx.ci];
+    for (lane, &dc) in lanes.iter_mut().zip(good_dc) {
+        let (ctx, c) = (lane.ctx, lane.ctx.c);
         for by in 0..ctx.bv {
             for bx in 0..ctx.bh {
                 let (x, y) = (ux * ctx.bh + bx, uy * ctx.bv + by);
-                if x >= c.padded_w || y >= c.padded_h {
+                if x >= c.padded_w {
                     continue;
                 }
                 match kind {
@@ -90,12 +103,16 @@ pub(super) fn fill_unit(
                         let stride = c.padded_w * c.nx;
                         let at = y * c.ny * stride + x * c.nx;
                         for row in 0..c.ny {
-                            c.plane[at + row * stride..][..c.nx].fill(v);
+                            if let Some(px) = lane.plane.get_mut(at + row * stride..) {
+                                let n = c.nx.min(px.len());
+                                px[..n].fill(v);
+                            }
                         }
                     }
                     Kind::DcFirst => {
-                        let nn = c.kept;
-                        c.coefs[(y * c.padded_w + x) * nn] = (dc << scan.al) as i16;
+                        if let Some(v) = lane.coefs.get_mut((y * c.padded_w + x) * c.kept) {
+                            *v = (dc << scan.al) as i16;
+                        }
                     }
                     Kind::DcRefine | Kind::AcFirst | Kind::AcRefine => {}
                 }
@@ -131,7 +148,7 @@ impl Kind {
 
 /// A scan's view of one component.
 pub(super) struct Ctx<'t> {
-    pub ci: usize,
+    pub c: &'t Component,
     pub dc: Option<&'t Huffman>,
     pub ac: Option<&'t Huffman>,
     pub q: [u16; 64],
@@ -143,14 +160,14 @@ pub(super) struct Ctx<'t> {
 /// A sequential block that becomes one pixel (1/8 scale): its DC, and a skip over its AC
 /// codes. Most of a thumbnail's decode is this, inlined in the scan's loop.
 #[inline(always)]
-fn dc_only_block(r: &mut BitReader<'_>, ctx: &Ctx<'_>, c: &mut Component, x: usize, y: usize) {
+fn dc_only_block(r: &mut BitReader<'_>, ctx: &Ctx<'_>, lane: &mut Lane<'_>, x: usize, y: usize) {
     let (Some(dc), Some(ac)) = (ctx.dc, ctx.ac) else {
         return;
     };
-    c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
+    lane.dc_pred = lane.dc_pred.wrapping_add(r.dc_diff(dc));
     r.skip_ac(ac, 1);
-    if let Some(px) = c.plane.get_mut(y * c.padded_w + x) {
-        *px = dc_pixel(c.dc_pred.wrapping_mul(i32::from(ctx.q[0])));
+    if let Some(px) = lane.plane.get_mut(y * ctx.c.padded_w + x) {
+        *px = dc_pixel(lane.dc_pred.wrapping_mul(i32::from(ctx.q[0])));
     }
 }
 
@@ -160,7 +177,7 @@ fn dc_only_block(r: &mut BitReader<'_>, ctx: &Ctx<'_>, c: &mut Component, x: usi
 fn sequential_block(
     r: &mut BitReader<'_>,
     ctx: &Ctx<'_>,
-    c: &mut Component,
+    lane: &mut Lane<'_>,
     x: usize,
     y: usize,
     coef: &mut [f32; 64],
@@ -168,10 +185,10 @@ fn sequential_block(
     let (Some(dc), Some(ac)) = (ctx.dc, ctx.ac) else {
         return;
     };
-    let q = &ctx.q;
-    c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(dc));
+    let (q, c) = (&ctx.q, ctx.c);
+    lane.dc_pred = lane.dc_pred.wrapping_add(r.dc_diff(dc));
     // `coef` is all zeros between blocks: each block clears the rows it wrote.
-    coef[0] = c.dc_pred.wrapping_mul(i32::from(q[0])) as f32;
+    coef[0] = lane.dc_pred.wrapping_mul(i32::from(q[0])) as f32;
     // Rows and columns of the block (vertical and horizontal frequencies) holding a non-zero
     // coefficient.
     let (mut rows, mut cols) = (1u8, 1u8);
@@ -214,7 +231,7 @@ fn sequential_block(
     }
     let stride = c.padded_w * c.nx;
     let at = y * c.ny * stride + x * c.nx;
-    if let Some(out) = c.plane.get_mut(at..) {
+    if let Some(out) = lane.plane.get_mut(at..) {
         c.idct.transform(coef, rows, cols, out, stride);
     }
     for v in 0..8 {

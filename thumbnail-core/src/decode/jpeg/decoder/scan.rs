@@ -1,7 +1,7 @@
 //! One scan: its header, and the entropy-coded units it covers, restart interval by restart
-//! interval.
+//! interval (on several threads when `parallel` splits it).
 
-use super::blocks::{Ctx, Kind, decode_unit, fill_unit};
+use super::blocks::{Ctx, Kind, Lane, decode_unit, fill_unit};
 use super::budget::skip_entropy;
 use super::{Component, EntropyData, Scan, State, corrupt};
 use crate::decode::jpeg::tables::{Slots, standard_table};
@@ -81,29 +81,48 @@ impl State {
             restart_interval,
             mcus_w,
             mcus_h,
-            eobrun,
             limits,
+            parts,
             ..
         } = self;
-        let ctxs = contexts(comps, quant, dc, ac, scan, kind)?;
-        *eobrun = 0;
+        latch_quant(comps, quant, scan)?;
         let (units_w, units_h) = if scan.comps.len() > 1 {
             (*mcus_w, *mcus_h)
         } else {
             let c = &comps[scan.comps[0].0];
             (c.blocks_w, c.blocks_h)
         };
+        // The written buffers leave their components for the scan, so that the components'
+        // geometry can be shared by every thread decoding it.
+        let mut bufs: Vec<Buffers> = scan
+            .comps
+            .iter()
+            .map(|s| Buffers::take(comps, s.0))
+            .collect();
         let entropy = EntropyData::new(data, start);
-        let walk = Walk {
-            ctxs: &ctxs,
-            kind,
-            scan,
-            units_w,
-            total: units_w * units_h,
-            ri: *restart_interval,
-            limits,
-        };
-        let short = walk.run(&entropy, comps, eobrun)?;
+        let walked = contexts(comps, dc, ac, scan, kind).and_then(|ctxs| {
+            let walk = Walk {
+                ctxs: &ctxs,
+                kind,
+                scan,
+                units_w,
+                units_h,
+                ri: *restart_interval,
+                map: &entropy.map_intervals(if *restart_interval > 0 {
+                    (units_w * units_h).div_ceil(*restart_interval)
+                } else {
+                    1
+                }),
+                limits,
+            };
+            walk.run(&entropy, &mut bufs)
+        });
+        // In reverse, so that a component a scan names twice gets back its own buffers.
+        for b in bufs.into_iter().rev() {
+            b.put_back(comps);
+        }
+        let (short, used) = walked?;
+        *parts = (*parts).max(used);
         Ok((entropy.next_marker, short))
     }
 
@@ -122,10 +141,26 @@ impl State {
     }
 }
 
+/// Latches each scanned component's quantisation table at its first scan.
+fn latch_quant(comps: &mut [Component], quant: &[Option<[u16; 64]>; 4], scan: &Scan) -> Result<()> {
+    for &(ci, _, _) in &scan.comps {
+        let c = &mut comps[ci];
+        if c.quant.is_none() {
+            c.quant = quant[c.tq];
+        }
+        if c.quant.is_none() {
+            return Err(corrupt(format!(
+                "no quantisation table {} for component {}",
+                c.tq, c.id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Everything a block of each of the scan's components needs, looked up once per scan.
 fn contexts<'t>(
-    comps: &mut [Component],
-    quant: &[Option<[u16; 64]>; 4],
+    comps: &'t [Component],
     dc: &'t Slots,
     ac: &'t Slots,
     scan: &Scan,
@@ -134,16 +169,8 @@ fn contexts<'t>(
     let interleaved = scan.comps.len() > 1;
     let mut ctxs = Vec::with_capacity(scan.comps.len());
     for &(ci, td, ta) in &scan.comps {
-        let c = &mut comps[ci];
-        if c.quant.is_none() {
-            c.quant = quant[c.tq];
-        }
-        let q = c.quant.ok_or_else(|| {
-            corrupt(format!(
-                "no quantisation table {} for component {}",
-                c.tq, c.id
-            ))
-        })?;
+        let c = &comps[ci];
+        let q = c.quant.unwrap_or([1; 64]);
         let dc_table = dc[td].as_deref();
         let ac_table = ac[ta].as_deref();
         let needs_dc = matches!(kind, Kind::Sequential | Kind::DcFirst);
@@ -154,10 +181,9 @@ fn contexts<'t>(
         if needs_ac && ac_table.is_none() {
             return Err(corrupt(format!("no AC Huffman table {ta}")));
         }
-        c.dc_pred = 0;
         let (bh, bv) = if interleaved { (c.h, c.v) } else { (1, 1) };
         ctxs.push(Ctx {
-            ci,
+            c,
             dc: dc_table,
             ac: ac_table,
             q,
@@ -168,95 +194,131 @@ fn contexts<'t>(
     Ok(ctxs)
 }
 
+/// What a scan writes of one component, out of the component while the scan runs.
+pub(super) struct Buffers {
+    ci: usize,
+    pub plane: Vec<u8>,
+    pub coefs: Vec<i16>,
+    pub nonzero: Vec<u64>,
+}
+
+impl Buffers {
+    fn take(comps: &mut [Component], ci: usize) -> Self {
+        let c = &mut comps[ci];
+        Buffers {
+            ci,
+            plane: std::mem::take(&mut c.plane),
+            coefs: std::mem::take(&mut c.coefs),
+            nonzero: std::mem::take(&mut c.nonzero),
+        }
+    }
+
+    fn put_back(self, comps: &mut [Component]) {
+        let c = &mut comps[self.ci];
+        (c.plane, c.coefs, c.nonzero) = (self.plane, self.coefs, self.nonzero);
+    }
+
+    /// All of it, for one thread.
+    pub fn lane<'a>(&'a mut self, ctx: &'a Ctx<'a>) -> Lane<'a> {
+        Lane {
+            ctx,
+            plane: &mut self.plane,
+            coefs: &mut self.coefs,
+            nonzero: &mut self.nonzero,
+            dc_pred: 0,
+        }
+    }
+}
+
 /// One scan's walk over its units.
-struct Walk<'a, 't> {
-    ctxs: &'a [Ctx<'t>],
-    kind: Kind,
-    scan: &'a Scan,
-    units_w: usize,
-    total: usize,
+pub(super) struct Walk<'a, 't> {
+    pub ctxs: &'a [Ctx<'t>],
+    pub kind: Kind,
+    pub scan: &'a Scan,
+    pub units_w: usize,
+    pub units_h: usize,
     /// Units per restart interval (0: none).
-    ri: usize,
-    limits: &'a Limits,
+    pub ri: usize,
+    /// Which stored interval holds each restart interval's data (see `map_intervals`).
+    pub map: &'a [Option<usize>],
+    pub limits: &'a Limits,
 }
 
 impl Walk<'_, '_> {
-    /// Decodes every unit; returns whether the data ran out before the last one.
+    /// Decodes the rows of units `rows` into `lanes` (whose first rows are those of
+    /// `rows.start`); returns whether the data ran out before the last unit.
     ///
     /// Restart intervals are placed by their RSTn numbers, so damage costs only the intervals
     /// it touches: the rest of a damaged interval, and any interval whose data is missing, is
     /// filled with the last good DC of each component (libjpeg fills it with gray), and
-    /// decoding resumes at the next marker.
-    fn run(
+    /// decoding resumes at the next marker. `rows` starts with a restart interval.
+    pub fn rows(
         &self,
         entropy: &EntropyData,
-        comps: &mut [Component],
-        eobrun: &mut u32,
+        lanes: &mut [Lane<'_>],
+        rows: std::ops::Range<usize>,
     ) -> Result<bool> {
         const SEQ: u8 = Kind::Sequential as u8;
         // A scan whose every block becomes one pixel gets a loop of its own: with no call
         // out to `sequential_block`, the bit reader stays in registers.
-        let dc_only = self.ctxs.iter().all(|ctx| {
-            let c = &comps[ctx.ci];
-            c.nx * c.ny == 1
-        });
+        let dc_only = self.ctxs.iter().all(|ctx| ctx.c.nx * ctx.c.ny == 1);
         match self.kind {
-            Kind::Sequential if dc_only => self.run_as::<SEQ, true>(entropy, comps, eobrun),
-            Kind::Sequential => self.run_as::<SEQ, false>(entropy, comps, eobrun),
-            Kind::DcFirst => self.run_as::<{ Kind::DcFirst as u8 }, false>(entropy, comps, eobrun),
-            Kind::DcRefine => {
-                self.run_as::<{ Kind::DcRefine as u8 }, false>(entropy, comps, eobrun)
-            }
-            Kind::AcFirst => self.run_as::<{ Kind::AcFirst as u8 }, false>(entropy, comps, eobrun),
-            Kind::AcRefine => {
-                self.run_as::<{ Kind::AcRefine as u8 }, false>(entropy, comps, eobrun)
-            }
+            Kind::Sequential if dc_only => self.run_as::<SEQ, true>(entropy, lanes, rows),
+            Kind::Sequential => self.run_as::<SEQ, false>(entropy, lanes, rows),
+            Kind::DcFirst => self.run_as::<{ Kind::DcFirst as u8 }, false>(entropy, lanes, rows),
+            Kind::DcRefine => self.run_as::<{ Kind::DcRefine as u8 }, false>(entropy, lanes, rows),
+            Kind::AcFirst => self.run_as::<{ Kind::AcFirst as u8 }, false>(entropy, lanes, rows),
+            Kind::AcRefine => self.run_as::<{ Kind::AcRefine as u8 }, false>(entropy, lanes, rows),
         }
     }
 
-    /// [`Self::run`] for scans of kind `K` (with `DC`, sequential ones whose blocks are
+    /// [`Self::rows`] for scans of kind `K` (with `DC`, sequential ones whose blocks are
     /// all one pixel).
     fn run_as<const K: u8, const DC: bool>(
         &self,
         entropy: &EntropyData,
-        comps: &mut [Component],
-        eobrun: &mut u32,
+        lanes: &mut [Lane<'_>],
+        rows: std::ops::Range<usize>,
     ) -> Result<bool> {
-        let (ri, total, units_w) = (self.ri, self.total, self.units_w);
-        let map = entropy.map_intervals(if ri > 0 { total.div_ceil(ri) } else { 1 });
+        let (ri, units_w, map) = (self.ri, self.units_w, self.map);
+        let (first, end) = (rows.start * units_w, rows.end * units_w);
         let last_stored = map.iter().rposition(Option::is_some).unwrap_or(0);
-        let mut r = entropy.interval(0);
-        let mut damaged = false;
+        let at = |unit: usize| map.get(unit / ri.max(1)).copied().flatten();
+        if ri > 0 && first / ri > last_stored {
+            return Ok(true);
+        }
+        let mut r = entropy.interval(at(first).unwrap_or(usize::MAX));
+        let mut damaged = at(first).is_none();
         let mut good_dc = [0i32; 4];
         let mut coef = [0f32; 64];
+        let mut eobrun = 0;
         let (mut ux, mut uy) = (0, 0);
-        for unit in 0..total {
-            if ri > 0 && unit > 0 && unit % ri == 0 {
-                let ui = unit / ri;
-                if ui > last_stored {
+        for unit in first..end {
+            if ri > 0 && unit > first && unit % ri == 0 {
+                if unit / ri > last_stored {
                     // Nothing stored past here: a truncated file keeps what was decoded.
                     return Ok(true);
                 }
-                damaged = map[ui].is_none();
-                r = entropy.interval(map[ui].unwrap_or(usize::MAX));
-                for ctx in self.ctxs {
-                    comps[ctx.ci].dc_pred = 0;
+                damaged = at(unit).is_none();
+                r = entropy.interval(at(unit).unwrap_or(usize::MAX));
+                for lane in lanes.iter_mut() {
+                    lane.dc_pred = 0;
                 }
-                *eobrun = 0;
+                eobrun = 0;
             }
-            let (ctxs, kind, scan) = (self.ctxs, self.kind, self.scan);
+            let (kind, scan) = (self.kind, self.scan);
             if damaged {
-                fill_unit(ctxs, comps, kind, scan, &good_dc, ux, uy);
+                fill_unit(lanes, kind, scan, &good_dc, ux, uy);
             } else {
-                decode_unit::<K, DC>(&mut r, ctxs, comps, scan, eobrun, ux, uy, &mut coef);
+                decode_unit::<K, DC>(&mut r, lanes, scan, &mut eobrun, ux, uy, &mut coef);
                 // Damage is only ever confined to a restart interval: without them there is
                 // no good DC to keep.
                 if ri > 0 {
                     if r.overran(0) {
                         damaged = true;
                     } else {
-                        for (g, ctx) in good_dc.iter_mut().zip(ctxs) {
-                            *g = comps[ctx.ci].dc_pred;
+                        for (g, lane) in good_dc.iter_mut().zip(lanes.iter()) {
+                            *g = lane.dc_pred;
                         }
                     }
                 }
@@ -266,7 +328,7 @@ impl Walk<'_, '_> {
                 self.limits.check_deadline()?;
                 // A stream that ran dry: stop at the end of this row of units.
                 if ri == 0 && r.overran(8) {
-                    return Ok(unit + 1 < total);
+                    return Ok(unit + 1 < end);
                 }
                 (ux, uy) = (0, uy + 1);
             }

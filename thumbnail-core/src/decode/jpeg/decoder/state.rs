@@ -72,8 +72,8 @@ impl State {
             dc: [None, None, None, None],
             ac: [None, None, None, None],
             restart_interval: 0,
-            eobrun: 0,
             limits,
+            parts: 1,
         }))
     }
 
@@ -228,7 +228,6 @@ impl Geometry {
             nonzero: Vec::new(),
             needed: 0,
             quant: None,
-            dc_pred: 0,
         })
     }
 }
