@@ -198,7 +198,10 @@ mod tests {
 
     #[test]
     fn srgb_is_told_from_other_spaces() {
-        assert!(is_srgb(&ColorProfile::new_srgb(), &ColorProfile::new_srgb()));
+        assert!(is_srgb(
+            &ColorProfile::new_srgb(),
+            &ColorProfile::new_srgb()
+        ));
         // sRGB with its curve as a 1024-entry table, as HP's and most cameras' profiles hold it.
         let mut table = ColorProfile::new_srgb();
         let lut: Vec<u16> = (0..1024)

@@ -140,6 +140,8 @@ impl Service {
     /// };
     /// let service = Service::build(&Config::from_lookup(env)?, Profile::Lambda).await?;
     /// assert_eq!(service.jobs, 1);
+    /// // One job, but a big image may still run on every idle core.
+    /// assert!(service.thumbnailer.cores.is_some());
     /// let app = thumbnail_http::router(service.state);
     /// # drop(app);
     /// // Lambda needs its stores named.
