@@ -99,8 +99,9 @@ pub(crate) async fn render_as(
     tokio::task::spawn_blocking(move || {
         // Cores are leased when the work starts, not while it waits for a blocking thread.
         let lease = cores.map(|c| c.lease(limits.max_threads as usize));
+        // A lease holds at most what it was asked for.
         let limits = match &lease {
-            Some(lease) => limits.with_max_threads(lease.threads().min(limits.max_threads.max(1))),
+            Some(lease) => limits.with_max_threads(lease.threads()),
             None => limits,
         };
         let out = if placeholder {

@@ -31,15 +31,10 @@ impl<'a, 't> Walk<'a, 't> {
             blocks_per_unit,
             self.limits.max_threads as usize,
         );
-        if bands.len() < 2 {
-            let mut lanes: Vec<Lane<'_>> = bufs
-                .iter_mut()
-                .zip(self.ctxs)
-                .map(|(b, ctx)| b.lane(ctx))
-                .collect();
-            return Ok((self.rows(entropy, &mut lanes, 0..self.units_h)?, 1));
-        }
         let mut parts = self.split(bufs, &bands);
+        if let ([rows], [lanes]) = (&bands[..], &mut parts[..]) {
+            return Ok((self.rows(entropy, lanes, rows.clone())?, 1));
+        }
         let mut unstarted = Vec::new();
         let mut results = std::thread::scope(|s| {
             let mut work = bands.iter().cloned().zip(parts.iter_mut()).enumerate();

@@ -217,17 +217,6 @@ impl Buffers {
         let c = &mut comps[self.ci];
         (c.plane, c.coefs, c.nonzero) = (self.plane, self.coefs, self.nonzero);
     }
-
-    /// All of it, for one thread.
-    pub fn lane<'a>(&'a mut self, ctx: &'a Ctx<'a>) -> Lane<'a> {
-        Lane {
-            ctx,
-            plane: &mut self.plane,
-            coefs: &mut self.coefs,
-            nonzero: &mut self.nonzero,
-            dc_pred: 0,
-        }
-    }
 }
 
 /// One scan's walk over its units.
