@@ -2,7 +2,8 @@
 //! deadline stops its image work (the process's CPU time stops growing), its job slot frees
 //! only then and at once, normal requests keep being served, and SIGTERM exits promptly with
 //! a bomb in flight. The CLI's own `--image-timeout` stops a bomb the same way, and a pipe
-//! named as an input that no one writes to.
+//! named as an input that no one writes to. Reading a batch's inputs ahead of its render
+//! threads adds no more than its budget to the memory of the inputs being rendered.
 
 mod common;
 
@@ -261,4 +262,66 @@ fn a_named_pipe_is_read_as_a_stream_and_one_with_no_writer_stops_at_the_timeout(
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("nothing more to read within 1 s"), "{err}");
     assert!(!dir.path().join("never.jpg").exists());
+}
+
+/// Peak RSS of a batch over `inputs` (files in `dir`) on `threads` render threads, read
+/// while the batch is still alive: a pipe named last (no size, so it sorts last) holds it
+/// open until every other thumbnail is written, then gets a small photo.
+fn batch_peak_mib(dir: &std::path::Path, inputs: &[&str], threads: &str) -> u64 {
+    let fifo = dir.join("zz-last.jpg");
+    let _ = std::fs::remove_file(&fifo);
+    let out = dir.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut args = inputs.to_vec();
+    args.extend(["zz-last.jpg", "--out-dir", "out", "--threads", threads]);
+    args.extend(["--progress", "none"]);
+    let child = std::process::Command::new(common::BIN)
+        .args(&args)
+        .current_dir(dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let written = |name: &str| out.join(name.replace(".tif", ".jpg")).exists();
+    while !inputs.iter().all(|i| written(i)) {
+        assert!(Instant::now() < deadline, "the thumbnails were not written");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let peak = peak_rss_mib(child.id());
+    let pipe = loop {
+        assert!(Instant::now() < deadline, "the pipe was not opened");
+        if let Some(pipe) = common::writer_if_read(&fifo) {
+            break pipe;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    common::feed(
+        pipe,
+        &thumbnail_testkit::corpus_file("photos/kodak-dc240-640x480.jpg"),
+    );
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+    peak
+}
+
+#[test]
+fn reading_ahead_adds_at_most_its_budget_to_a_batch_of_large_files() {
+    // Camera-sized TIFFs (13 to 17 MB, each over the read-ahead budget of 4 MiB): one
+    // render thread holds one of them at a time, as it would without reading ahead.
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["a.tif", "b.tif", "c.tif", "d.tif"];
+    for (k, name) in names.iter().enumerate() {
+        let side = 2400 - 100 * k as u32;
+        let tiff = hostile::noise_tiff(side, side, k as u32);
+        std::fs::write(dir.path().join(name), tiff).unwrap();
+    }
+    let one = batch_peak_mib(dir.path(), &names[..1], "1");
+    let all = batch_peak_mib(dir.path(), &names, "1");
+    // Two of them at once would add 13 MB or more.
+    assert!(all <= one + 4 + 3, "one file: {one} MiB, four: {all} MiB");
 }

@@ -1,9 +1,10 @@
-//! Batch scheduling: the largest inputs start first, so no worker is left alone with a big
-//! image at the end while the others idle.
+//! Batch scheduling: the largest inputs start first, so no render thread is left alone with
+//! a big image at the end while the others idle; an input of unknown size waits for a
+//! render thread (read-ahead's memory bound is in `budget.rs`).
 
 mod common;
 
-use common::{run, stderr};
+use common::{feed, run, stderr, writer_if_read};
 
 /// Copies a small, a medium and a large corpus photo into `dir` under `names`; their sizes.
 fn three_photos(dir: &std::path::Path, names: [&str; 3]) -> Vec<u64> {
@@ -90,5 +91,80 @@ fn a_write_that_fails_is_reported_while_the_others_are_written() {
             assert!(thumb.starts_with(&[0xFF, 0xD8]), "{ok}");
             std::fs::remove_file(dir.path().join("out").join(ok)).unwrap();
         }
+    }
+}
+
+#[test]
+fn streams_are_read_one_per_render_thread_and_none_ahead() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..5).map(|i| format!("p{i}.jpg")).collect();
+    for name in &names {
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join(name))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let mut args: Vec<&str> = names.iter().map(String::as_str).collect();
+    args.extend(["--out-dir", "out", "--threads", "2", "--progress", "none"]);
+    let child = std::process::Command::new(common::BIN)
+        .args(&args)
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let fifos: Vec<_> = names.iter().map(|n| dir.path().join(n)).collect();
+    let photo = thumbnail_testkit::corpus_file("photos/kodak-dc240-640x480.jpg");
+    // Pipes have no size, so the inputs keep their order, and none is read ahead (it could
+    // hold up to the input cap): two render threads, two pipes open, and the third waits
+    // until one of them is rendered.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut writers: Vec<Option<std::fs::File>> = fifos.iter().map(|_| None).collect();
+    while writers.iter().flatten().count() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the first two inputs were not opened"
+        );
+        for (w, fifo) in writers.iter_mut().zip(&fifos) {
+            if w.is_none() {
+                *w = writer_if_read(fifo);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(writers[0].is_some() && writers[1].is_some());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        fifos[2..].iter().all(|f| writer_if_read(f).is_none()),
+        "a third input was opened while two wait"
+    );
+    // Each input opens once one before it has been rendered.
+    for (w, fifo) in writers.into_iter().zip(&fifos) {
+        let pipe = match w {
+            Some(pipe) => pipe,
+            None => loop {
+                assert!(
+                    Instant::now() < deadline,
+                    "{} was never opened",
+                    fifo.display()
+                );
+                if let Some(pipe) = writer_if_read(fifo) {
+                    break pipe;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            },
+        };
+        feed(pipe, &photo);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in &names {
+        let thumb = std::fs::read(dir.path().join("out").join(name)).unwrap();
+        assert_eq!(thumbnail_core::probe(&thumb).unwrap().width, 100);
     }
 }

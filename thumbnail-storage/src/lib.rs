@@ -47,7 +47,7 @@ pub use crate::info::{INFO, Info, version};
 pub use crate::key::{Key, MAX_KEY_BYTES};
 pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};
-pub use crate::render::{DEFAULT_IMAGE_TIMEOUT, Work, earliest, render};
+pub use crate::render::{DEFAULT_IMAGE_TIMEOUT, Work, earliest, render, render_blocking};
 pub use crate::s3::{S3Config, S3Store};
 pub use crate::sdk::aws_sdk_config;
 pub use crate::thumbnailer::{JobError, Report, SIZES, Thumbnailer, Written};

@@ -94,30 +94,67 @@ pub(crate) async fn render_as(
     work: Work,
     placeholder: bool,
 ) -> Result<Processed, JobError> {
+    let key = label.to_string();
+    tokio::task::spawn_blocking(move || run(&key, &bytes, &specs, limits, work, placeholder))
+        .await
+        .map_err(|e| JobError::Worker {
+            key: label.to_string(),
+            message: e.to_string(),
+        })?
+}
+
+/// [`render`] on the calling thread, for callers that keep threads of their own for image
+/// work (the batch CLI's render threads: a thread that never waits between images keeps its
+/// core, where a hand-off to a pool thread may land beside another render).
+///
+/// ```
+/// use thumbnail_core::{Limits, ThumbnailSpec};
+/// use thumbnail_storage::{Work, render_blocking};
+///
+/// # let mut bmp = b"BM".to_vec();
+/// # bmp.extend(78u32.to_le_bytes()); bmp.extend([0; 4]); bmp.extend(54u32.to_le_bytes());
+/// # bmp.extend(40u32.to_le_bytes()); bmp.extend(3i32.to_le_bytes()); bmp.extend(2i32.to_le_bytes());
+/// # bmp.extend(1u16.to_le_bytes()); bmp.extend(24u16.to_le_bytes()); bmp.extend([0; 24]);
+/// # bmp.extend([0u8; 24]);
+/// let specs = [ThumbnailSpec::default()];
+/// let out = render_blocking("a.bmp", &bmp, &specs, Limits::default(), Work::default())?;
+/// assert_eq!(out.thumbnails[0].height, 100);
+/// # Ok::<(), thumbnail_storage::JobError>(())
+/// ```
+pub fn render_blocking(
+    label: &str,
+    bytes: &[u8],
+    specs: &[ThumbnailSpec],
+    limits: Limits,
+    work: Work,
+) -> Result<Processed, JobError> {
+    run(label, bytes, specs, limits, work, false)
+}
+
+/// The engine's run under `work`: its deadline, its cores, and `hold` until the end.
+fn run(
+    label: &str,
+    bytes: &[u8],
+    specs: &[ThumbnailSpec],
+    limits: Limits,
+    work: Work,
+    placeholder: bool,
+) -> Result<Processed, JobError> {
     let limits = limits.with_deadline(earliest(limits.deadline, work.deadline));
-    let (hold, cores) = (work.hold, work.cores);
-    tokio::task::spawn_blocking(move || {
-        // Cores are leased when the work starts, not while it waits for a blocking thread.
-        let lease = cores.map(|c| c.lease(limits.max_threads as usize));
-        // A lease holds at most what it was asked for.
-        let limits = match &lease {
-            Some(lease) => limits.with_max_threads(lease.threads()),
-            None => limits,
-        };
-        let out = if placeholder {
-            thumbnail_core::process_with_placeholder(&bytes, &specs, &limits)
-        } else {
-            thumbnail_core::process(&bytes, &specs, &limits)
-        };
-        drop((hold, lease));
-        out
-    })
-    .await
-    .map_err(|e| JobError::Worker {
-        key: label.to_string(),
-        message: e.to_string(),
-    })?
-    .map_err(|e| JobError::Image {
+    // Cores are leased when the work starts, not while it waits for a thread.
+    let lease = work.cores.map(|c| c.lease(limits.max_threads as usize));
+    // A lease holds at most what it was asked for.
+    let limits = match &lease {
+        Some(lease) => limits.with_max_threads(lease.threads()),
+        None => limits,
+    };
+    let out = if placeholder {
+        thumbnail_core::process_with_placeholder(bytes, specs, &limits)
+    } else {
+        thumbnail_core::process(bytes, specs, &limits)
+    };
+    drop((work.hold, lease));
+    out.map_err(|e| JobError::Image {
         key: label.to_string(),
         source: e,
     })

@@ -1,26 +1,29 @@
 //! Batch mode: files, folders and storage URLs in; thumbnails out, several at a time.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bytes::Bytes;
-use thumbnail_core::{Limits, Thumbnail, ThumbnailSpec};
+use thumbnail_core::ThumbnailSpec;
 use thumbnail_service::{LimitArgs, StoreArgs};
-use thumbnail_storage::{
-    Cores, JobError, Key, PutOptions, Store, StoreError, Timeouts, Work, open, render,
-};
-use tokio::sync::Mutex;
+use thumbnail_storage::{Cores, Key, Store, Timeouts, open};
+use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
 
 use crate::options::SpecArgs;
 
+mod hopper;
+mod pipeline;
+mod placement;
 mod progress;
+mod read;
 
-use progress::{Progress, Report, Tally, Writing};
+use hopper::Hopper;
+use pipeline::Batch;
+use progress::{Progress, Report, Tally};
 
 /// Extensions picked up when walking a folder or listing a storage prefix (a file named on
 /// the command line is taken whatever its name: the format comes from its bytes).
@@ -98,22 +101,17 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    // Reads and writes, a thread's worth ahead each, and standard input.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .max_blocking_threads(threads + 2)
+        .max_blocking_threads(2 * threads + 2)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    rt.block_on(run_async(args, threads))
-}
-
-async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String> {
     let spec = args.spec.spec()?;
-    let limits = args.limits.limits();
-    let image_timeout = args.limits.image_timeout();
-    let mut jobs = plan(args, &spec).await?;
-    // Largest first: the last images to start are the quickest, so no worker is left alone
-    // with a big one while the others idle.
+    let mut jobs = rt.block_on(plan(args, &spec))?;
+    // Largest first: the last images to start are the quickest, so no render thread is left
+    // alone with a big one while the others idle.
     jobs.sort_by_key(|j| std::cmp::Reverse(j.size));
     let total = jobs.len();
     // One image to one named output is a plain command: only its failure is worth a line.
@@ -122,56 +120,37 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
     } else {
         args.progress.as_str()
     };
-    let report = Report {
-        tally: Arc::new(Tally::default()),
-        progress: Progress::new(mode, total),
-        total,
-    };
-    let queue = Arc::new(Mutex::new(jobs.into_iter().enumerate()));
-    // An image runs on several threads only once nothing waits behind it: until then each
-    // worker keeps its own core busy.
-    let cores = Cores::new(threads);
+    let batch = Arc::new(Batch {
+        spec,
+        limits: args.limits.limits(),
+        image_timeout: args.limits.image_timeout(),
+        cores: Cores::new(threads),
+        report: Report {
+            tally: Arc::new(Tally::default()),
+            progress: Progress::new(mode, total),
+            total,
+        },
+        resume: args.resume,
+        hopper: Hopper::default(),
+        slots: Arc::new(Semaphore::new(threads)),
+        ahead: Arc::new(Semaphore::new(threads)),
+        ahead_kib: Arc::new(Semaphore::new(
+            usize::try_from(pipeline::READ_AHEAD / 1024).unwrap_or(usize::MAX) * threads,
+        )),
+        // As many thumbnails may wait to be written as there are render threads.
+        writes: Arc::new(Semaphore::new(threads)),
+    });
     let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..threads.min(total.max(1)) {
-        let (queue, report, cores) = (queue.clone(), report.clone(), cores.clone());
-        let resume = args.resume;
-        workers.push(tokio::spawn(async move {
-            // A worker's last thumbnail is written (and fsynced) while it renders the next:
-            // waiting on the disk would leave its core idle.
-            let mut writing: Option<Writing> = None;
-            loop {
-                let (next, last) = {
-                    let mut queue = queue.lock().await;
-                    (queue.next(), queue.len() == 0)
-                };
-                let Some((i, job)) = next else { break };
-                let limits = if last {
-                    limits
-                } else {
-                    limits.with_max_threads(1)
-                };
-                let rendered =
-                    render_one(&job, &spec, &limits, (image_timeout, &cores), resume).await;
-                if let Some(w) = writing.take() {
-                    report.settle(w).await;
-                }
-                match rendered {
-                    Ok(Some((target, thumb))) => {
-                        writing = Some((i, job.label, tokio::spawn(write_one(target, thumb))));
-                    }
-                    Ok(None) => report.record(i, &job.label, Ok(false)),
-                    Err(e) => report.record(i, &job.label, Err(e)),
-                }
-            }
-            if let Some(w) = writing.take() {
-                report.settle(w).await;
-            }
-        }));
-    }
-    for w in workers {
-        w.await.map_err(|e| e.to_string())?;
-    }
+    let feeding = rt.spawn(pipeline::feed(batch.clone(), jobs));
+    render_threads(&batch, rt.handle(), threads.min(total.max(1)))?;
+    rt.block_on(async {
+        feeding.await.map_err(|e| e.to_string())?;
+        // Every write has ended once all its permits are back.
+        let writes = u32::try_from(threads).unwrap_or(u32::MAX);
+        let _ = batch.writes.acquire_many(writes).await;
+        Ok::<_, String>(())
+    })?;
+    let report = &batch.report;
     report.progress.finish();
     let tally = &report.tally;
     let (done, failed, skipped) = (
@@ -193,6 +172,27 @@ async fn run_async(args: &BatchArgs, threads: usize) -> Result<ExitCode, String>
     })
 }
 
+/// Runs `n` render threads until the inputs run out; fewer if the system refuses some.
+fn render_threads(batch: &Arc<Batch>, runtime: &Handle, n: usize) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for k in 0..n {
+            let thread = std::thread::Builder::new()
+                .name(format!("render-{k}"))
+                .spawn_scoped(scope, move || pipeline::render_thread(batch, runtime, k));
+            match thread {
+                Ok(_) => started += 1,
+                Err(e) if started == 0 => return Err(format!("starting a render thread: {e}")),
+                Err(e) => {
+                    tracing::warn!("rendering on {started} threads, not {n}: {e}");
+                    break;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
 /// One input found: what it is called in messages, where it is read from, and the name of its
 /// thumbnail relative to the output folder.
 struct Found {
@@ -210,8 +210,12 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
     }
     let ext = spec.format.extension();
     let mut found = Vec::new();
+    let mut folders = Folders {
+        timeouts,
+        open: HashMap::new(),
+    };
     for input in &args.inputs {
-        found.extend(expand(input, ext, &timeouts).await?);
+        found.extend(expand(input, ext, &mut folders).await?);
     }
     match (&args.output, &args.out_dir) {
         (Some(out), None) => {
@@ -224,7 +228,7 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
             let target = if out.as_os_str() == "-" {
                 Target::Stdout
             } else {
-                let (store, key) = file_object(out, &timeouts).await?;
+                let (store, key) = folders.file_object(out).await?;
                 Target::Object(store, key)
             };
             let Found {
@@ -250,7 +254,7 @@ async fn plan(args: &BatchArgs, spec: &ThumbnailSpec) -> Result<Vec<Job>, String
 
 /// One input as the images it names: standard input, a file (whatever its name: the format
 /// comes from its bytes), or every image of a folder or storage URL (by extension).
-async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found>, String> {
+async fn expand(input: &str, ext: &str, folders: &mut Folders) -> Result<Vec<Found>, String> {
     if input == "-" {
         return Ok(vec![Found {
             label: "-".into(),
@@ -270,7 +274,7 @@ async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found
         let source = match &meta {
             Some(m) if !m.is_file() => Source::Stream(path.clone()),
             _ => {
-                let (store, key) = file_object(&path, timeouts).await?;
+                let (store, key) = folders.file_object(&path).await?;
                 Source::Object(store, key)
             }
         };
@@ -281,7 +285,9 @@ async fn expand(input: &str, ext: &str, timeouts: &Timeouts) -> Result<Vec<Found
             size: meta.filter(|m| m.is_file()).map_or(0, |m| m.len()),
         }]);
     }
-    let store = open(input, timeouts).await.map_err(|e| e.to_string())?;
+    let store = open(input, &folders.timeouts)
+        .await
+        .map_err(|e| e.to_string())?;
     let objects = store.list("").await.map_err(|e| format!("{input}: {e}"))?;
     Ok(objects
         .into_iter()
@@ -334,25 +340,39 @@ fn into_store(found: Vec<Found>, store: &Arc<dyn Store>) -> Vec<Job> {
         .collect()
 }
 
-/// A file as an object: the local store of its folder, and its name as the key.
-async fn file_object(path: &Path, timeouts: &Timeouts) -> Result<(Arc<dyn Store>, Key), String> {
-    let shown = path.display();
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| format!("{shown}: not a file name"))?;
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let folder = folder
-        .to_str()
-        .ok_or_else(|| format!("{shown}: the folder is not UTF-8"))?;
-    let store = open(folder, timeouts)
-        .await
-        .map_err(|e| format!("{shown}: {e}"))?;
-    let key = Key::new(name).map_err(|e| format!("{shown}: {e}"))?;
-    Ok((store, key))
+/// The local stores of the folders of files named on the command line, one per folder.
+struct Folders {
+    timeouts: Timeouts,
+    open: HashMap<String, Arc<dyn Store>>,
+}
+
+impl Folders {
+    /// A file as an object: the local store of its folder, and its name as the key.
+    async fn file_object(&mut self, path: &Path) -> Result<(Arc<dyn Store>, Key), String> {
+        let shown = path.display();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("{shown}: not a file name"))?;
+        let folder = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let folder = folder
+            .to_str()
+            .ok_or_else(|| format!("{shown}: the folder is not UTF-8"))?;
+        let key = Key::new(name).map_err(|e| format!("{shown}: {e}"))?;
+        // Opening a store resolves its folder (a dozen system calls): once per folder, not
+        // per file, as the batch must start its renders before it can use a second core.
+        if let Some(store) = self.open.get(folder) {
+            return Ok((store.clone(), key));
+        }
+        let store = open(folder, &self.timeouts)
+            .await
+            .map_err(|e| format!("{shown}: {e}"))?;
+        self.open.insert(folder.to_string(), store.clone());
+        Ok((store, key))
+    }
 }
 
 fn is_image_name(name: &str) -> bool {
@@ -367,123 +387,6 @@ fn with_extension(name: &str, ext: &str) -> String {
         _ => name,
     };
     format!("{stem}.{ext}")
-}
-
-/// Renders one job's thumbnail, and where it goes; `None` when skipped because the output
-/// exists.
-async fn render_one(
-    job: &Job,
-    spec: &ThumbnailSpec,
-    limits: &Limits,
-    (image_timeout, cores): (Duration, &Arc<Cores>),
-    resume: bool,
-) -> Result<Option<(Target, Thumbnail)>, String> {
-    let target = job.target.as_ref().map_err(Clone::clone)?;
-    if resume {
-        let exists = match target {
-            Target::Object(store, key) => store.exists(key).await.map_err(|e| e.to_string())?,
-            Target::Stdout => false,
-        };
-        if exists {
-            return Ok(None);
-        }
-    }
-    let data = read(&job.source, limits.max_input_bytes, image_timeout).await?;
-    let work = Work {
-        deadline: Some(Instant::now() + image_timeout),
-        cores: Some(cores.clone()),
-        ..Work::default()
-    };
-    let thumb = render(&job.label, data, vec![*spec], *limits, work)
-        .await
-        .map_err(|e| match e {
-            JobError::Image { source, .. } => source.to_string(),
-            other => other.to_string(),
-        })?
-        .thumbnails
-        .pop()
-        .ok_or("no thumbnail was made")?;
-    Ok(Some((target.clone(), thumb)))
-}
-
-/// Writes a rendered thumbnail; `Ok(true)` once it is stored.
-async fn write_one(target: Target, thumb: Thumbnail) -> Result<bool, String> {
-    match target {
-        Target::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(&thumb.bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| format!("writing standard output: {e}"))
-        }
-        Target::Object(store, key) => {
-            let options = PutOptions {
-                content_type: Some(thumb.mime().to_string()),
-                ..PutOptions::default()
-            };
-            store
-                .put(&key, Bytes::from(thumb.bytes), &options)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
-    }?;
-    Ok(true)
-}
-
-/// Reads an input, refusing more than `cap` bytes without reading them all, and giving up on
-/// a stream that has not ended within `timeout`.
-async fn read(source: &Source, cap: u64, timeout: Duration) -> Result<Bytes, String> {
-    match source {
-        Source::Object(store, key) => match store.get(key, cap).await {
-            Ok(o) => Ok(o.bytes),
-            Err(StoreError::TooLarge { size, limit, .. }) => Err(format!(
-                "input is {size} bytes, over the limit of {limit} bytes"
-            )),
-            Err(e) => Err(e.to_string()),
-        },
-        Source::Stdin => {
-            tokio::task::spawn_blocking(move || read_capped(std::io::stdin().lock(), cap))
-                .await
-                .map_err(|e| e.to_string())?
-                .map(Bytes::from)
-        }
-        Source::Stream(path) => {
-            // Opening a pipe waits for a writer, and neither the open nor the read can be
-            // cancelled: they run on a thread of their own, which the process leaves behind
-            // if they never end (a blocking-pool thread would hold up the runtime's shutdown).
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let path = path.clone();
-            std::thread::Builder::new()
-                .name("read-stream".into())
-                .spawn(move || {
-                    let read = std::fs::File::open(&path)
-                        .map_err(|e| e.to_string())
-                        .and_then(|f| read_capped(f, cap));
-                    let _ = tx.send(read);
-                })
-                .map_err(|e| e.to_string())?;
-            match tokio::time::timeout(timeout, rx).await {
-                Ok(Ok(read)) => read.map(Bytes::from),
-                Ok(Err(_)) => Err("the reading thread ended without an answer".into()),
-                Err(_) => Err(format!(
-                    "nothing more to read within {} s (a pipe with no writer?)",
-                    timeout.as_secs_f64()
-                )),
-            }
-        }
-    }
-}
-
-fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, String> {
-    let mut data = Vec::new();
-    reader
-        .take(cap.saturating_add(1))
-        .read_to_end(&mut data)
-        .map_err(|e| e.to_string())?;
-    if data.len() as u64 > cap {
-        return Err(format!("input is over the limit of {cap} bytes"));
-    }
-    Ok(data)
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tokio::task::JoinHandle;
 
 #[derive(Default)]
 pub(super) struct Tally {
@@ -85,9 +84,6 @@ pub(super) struct Report {
     pub total: usize,
 }
 
-/// A thumbnail being written: the job's number and label, and the write.
-pub(super) type Writing = (usize, String, JoinHandle<Result<bool, String>>);
-
 impl Report {
     /// Counts and shows job `i`: `Ok(true)` done, `Ok(false)` skipped, or its failure.
     pub fn record(&self, i: usize, label: &str, outcome: Result<bool, String>) {
@@ -97,11 +93,5 @@ impl Report {
             Err(_) => self.tally.failed.fetch_add(1, Ordering::Relaxed),
         };
         self.progress.report(i, self.total, label, &outcome);
-    }
-
-    /// Waits for a write and records how it went.
-    pub async fn settle(&self, (i, label, write): Writing) {
-        let outcome = write.await.unwrap_or_else(|e| Err(e.to_string()));
-        self.record(i, &label, outcome);
     }
 }

@@ -86,3 +86,32 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// Whether `fifo` has a reader (one waiting in `open` counts), without blocking; if it has,
+/// the open write end, which gives it its bytes.
+pub fn writer_if_read(fifo: &std::path::Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK on Linux (x86-64 and aarch64): opening a pipe's write end fails at once
+    // (ENXIO) while no one has its read end.
+    const O_NONBLOCK: i32 = 0o4000;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(O_NONBLOCK)
+        .open(fifo)
+        .ok()
+}
+
+/// Writes all of `bytes` to a non-blocking pipe, waiting while it is full.
+pub fn feed(mut pipe: std::fs::File, bytes: &[u8]) {
+    use std::io::Write;
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match pipe.write(rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Err(e) => panic!("writing a pipe: {e}"),
+        }
+    }
+}
