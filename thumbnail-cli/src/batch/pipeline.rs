@@ -1,11 +1,11 @@
 //! The batch's three stages: inputs read ahead on the runtime, rendered on threads of their
 //! own, and written back on the runtime.
 //!
-//! A render thread takes the next input as soon as it finishes one, so it never waits on a
-//! read or a write and keeps its core: a hand-off to a pool thread for every image let the
-//! kernel place two renders on one core while the other idled (up to 30 ms at a time, seen
-//! with `perf sched`), and reads overlap the renders (the first stage is the one that waits
-//! on a store).
+//! A render thread takes the next input as soon as it finishes one, already read unless it
+//! is large (see [`Batch::room`]), and never waits on a write, so it keeps its core: a
+//! hand-off to a pool thread for every image let the kernel place two renders on one core
+//! while the other idled (up to 30 ms at a time, seen with `perf sched`). Reads overlap the
+//! renders, and the first stage is the only one that waits on a store.
 
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
