@@ -46,9 +46,11 @@ impl Hopper {
         self.lock().reading.insert(i);
     }
 
-    /// Input `i` will not come (skipped, or its read failed).
+    /// Input `i` will not come (skipped, or its read failed): an input behind it need not
+    /// wait for it.
     pub fn forget(&self, i: usize) {
         self.lock().reading.remove(&i);
+        self.more.notify_all();
     }
 
     /// Adds an input, before any that come later in the batch's order.

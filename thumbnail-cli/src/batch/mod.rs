@@ -9,9 +9,7 @@ use std::time::Instant;
 
 use thumbnail_core::ThumbnailSpec;
 use thumbnail_service::{LimitArgs, StoreArgs};
-use thumbnail_storage::{Cores, Key, Store, Timeouts, open};
-use tokio::runtime::Handle;
-use tokio::sync::Semaphore;
+use thumbnail_storage::{Key, Store, Timeouts, open};
 
 use crate::options::SpecArgs;
 
@@ -21,7 +19,6 @@ mod placement;
 mod progress;
 mod read;
 
-use hopper::Hopper;
 use pipeline::Batch;
 use progress::{Progress, Report, Tally};
 
@@ -101,7 +98,7 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
-    // Reads and writes, a thread's worth ahead each, and standard input.
+    // For reads and writes of local files and standard input; more would only queue.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(2 * threads + 2)
@@ -120,36 +117,23 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
     } else {
         args.progress.as_str()
     };
-    let batch = Arc::new(Batch {
+    let report = Report {
+        tally: Arc::new(Tally::default()),
+        progress: Progress::new(mode, total),
+        total,
+    };
+    let limits = args.limits.limits();
+    let timeout = args.limits.image_timeout();
+    let batch = Arc::new(Batch::new(
         spec,
-        limits: args.limits.limits(),
-        image_timeout: args.limits.image_timeout(),
-        cores: Cores::new(threads),
-        report: Report {
-            tally: Arc::new(Tally::default()),
-            progress: Progress::new(mode, total),
-            total,
-        },
-        resume: args.resume,
-        hopper: Hopper::default(),
-        slots: Arc::new(Semaphore::new(threads)),
-        ahead: Arc::new(Semaphore::new(threads)),
-        ahead_kib: Arc::new(Semaphore::new(
-            usize::try_from(pipeline::READ_AHEAD / 1024).unwrap_or(usize::MAX) * threads,
-        )),
-        // As many thumbnails may wait to be written as there are render threads.
-        writes: Arc::new(Semaphore::new(threads)),
-    });
+        limits,
+        timeout,
+        report,
+        args.resume,
+        threads,
+    ));
     let started = Instant::now();
-    let feeding = rt.spawn(pipeline::feed(batch.clone(), jobs));
-    render_threads(&batch, rt.handle(), threads.min(total.max(1)))?;
-    rt.block_on(async {
-        feeding.await.map_err(|e| e.to_string())?;
-        // Every write has ended once all its permits are back.
-        let writes = u32::try_from(threads).unwrap_or(u32::MAX);
-        let _ = batch.writes.acquire_many(writes).await;
-        Ok::<_, String>(())
-    })?;
+    pipeline::run(&batch, &rt, jobs)?;
     let report = &batch.report;
     report.progress.finish();
     let tally = &report.tally;
@@ -169,27 +153,6 @@ pub fn run(args: &BatchArgs) -> Result<ExitCode, String> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    })
-}
-
-/// Runs `n` render threads until the inputs run out; fewer if the system refuses some.
-fn render_threads(batch: &Arc<Batch>, runtime: &Handle, n: usize) -> Result<(), String> {
-    std::thread::scope(|scope| {
-        let mut started = 0;
-        for k in 0..n {
-            let thread = std::thread::Builder::new()
-                .name(format!("render-{k}"))
-                .spawn_scoped(scope, move || pipeline::render_thread(batch, runtime, k));
-            match thread {
-                Ok(_) => started += 1,
-                Err(e) if started == 0 => return Err(format!("starting a render thread: {e}")),
-                Err(e) => {
-                    tracing::warn!("rendering on {started} threads, not {n}: {e}");
-                    break;
-                }
-            }
-        }
-        Ok(())
     })
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use thumbnail_core::{Limits, Thumbnail, ThumbnailSpec};
 use thumbnail_storage::{Cores, JobError, PutOptions, Work, render_blocking};
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, Runtime};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
@@ -27,27 +27,56 @@ use super::{Job, Target};
 
 /// What every stage shares.
 pub(super) struct Batch {
-    pub spec: ThumbnailSpec,
-    pub limits: Limits,
-    pub image_timeout: Duration,
-    pub cores: Arc<Cores>,
+    spec: ThumbnailSpec,
+    limits: Limits,
+    image_timeout: Duration,
+    cores: Arc<Cores>,
     pub report: Report,
-    pub resume: bool,
-    pub hopper: Hopper,
+    resume: bool,
+    hopper: Hopper,
+    /// Render threads (fewer start when there are fewer inputs).
+    threads: usize,
     /// Inputs in memory, one per render thread, whatever their size.
-    pub slots: Arc<Semaphore>,
+    slots: Arc<Semaphore>,
     /// Inputs read ahead beyond those: at most one per render thread ...
-    pub ahead: Arc<Semaphore>,
+    ahead: Arc<Semaphore>,
     /// ... and [`READ_AHEAD`] per render thread in all, in KiB.
-    pub ahead_kib: Arc<Semaphore>,
+    ahead_kib: Arc<Semaphore>,
     /// Thumbnails made and not yet stored.
-    pub writes: Arc<Semaphore>,
+    writes: Arc<Semaphore>,
 }
 
 /// Bytes of inputs each render thread may have read ahead of it.
-pub(super) const READ_AHEAD: u64 = 4 << 20;
+const READ_AHEAD: u64 = 4 << 20;
 
 impl Batch {
+    /// A batch of `threads` render threads, with its bounds: a slot, a read-ahead of
+    /// [`READ_AHEAD`] and a thumbnail being written per render thread.
+    pub(super) fn new(
+        spec: ThumbnailSpec,
+        limits: Limits,
+        image_timeout: Duration,
+        report: Report,
+        resume: bool,
+        threads: usize,
+    ) -> Batch {
+        let kib = usize::try_from(READ_AHEAD / 1024).unwrap_or(usize::MAX);
+        Batch {
+            spec,
+            limits,
+            image_timeout,
+            cores: Cores::new(threads),
+            report,
+            resume,
+            hopper: Hopper::default(),
+            threads,
+            slots: Arc::new(Semaphore::new(threads)),
+            ahead: Arc::new(Semaphore::new(threads)),
+            ahead_kib: Arc::new(Semaphore::new(kib.saturating_mul(threads))),
+            writes: Arc::new(Semaphore::new(threads)),
+        }
+    }
+
     /// Room in memory for an input of `size` bytes (0: unknown) until it has been rendered:
     /// a render thread's slot, or, when every slot is taken, a place read ahead if its size
     /// is known and fits. A camera's JPEG is read while the one before it renders; a 25 MB
@@ -81,9 +110,44 @@ impl Batch {
     }
 }
 
+/// Runs the batch's stages over `jobs` until every thumbnail is written or has failed.
+pub(super) fn run(batch: &Arc<Batch>, rt: &Runtime, jobs: Vec<Job>) -> Result<(), String> {
+    let renderers = batch.threads.min(jobs.len().max(1));
+    let feeding = rt.spawn(feed(batch.clone(), jobs));
+    render_threads(batch, rt.handle(), renderers)?;
+    rt.block_on(async {
+        feeding.await.map_err(|e| e.to_string())?;
+        // Every write has ended once all its permits are back.
+        let writes = u32::try_from(batch.threads).unwrap_or(u32::MAX);
+        let _ = batch.writes.acquire_many(writes).await;
+        Ok(())
+    })
+}
+
+/// Runs `n` render threads until the inputs run out; fewer if the system refuses some.
+fn render_threads(batch: &Arc<Batch>, runtime: &Handle, n: usize) -> Result<(), String> {
+    std::thread::scope(|scope| {
+        let mut started = 0;
+        for k in 0..n {
+            let thread = std::thread::Builder::new()
+                .name(format!("render-{k}"))
+                .spawn_scoped(scope, move || render_thread(batch, runtime, k));
+            match thread {
+                Ok(_) => started += 1,
+                Err(e) if started == 0 => return Err(format!("starting a render thread: {e}")),
+                Err(e) => {
+                    tracing::warn!("rendering on {started} threads, not {n}: {e}");
+                    break;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
 /// The first stage: reads the jobs' inputs into the hopper as [`Batch::room`] allows, and
 /// closes it once every read has ended. Skips and failures are reported here.
-pub(super) async fn feed(batch: Arc<Batch>, jobs: Vec<Job>) {
+async fn feed(batch: Arc<Batch>, jobs: Vec<Job>) {
     let mut reads = JoinSet::new();
     for (i, job) in jobs.into_iter().enumerate() {
         let target = match job.target {
@@ -142,7 +206,7 @@ async fn fetch(
 
 /// The second stage, on a thread of its own: renders inputs until none are left, handing
 /// each thumbnail to the runtime to be written.
-pub(super) fn render_thread(batch: &Arc<Batch>, runtime: &Handle, k: usize) {
+fn render_thread(batch: &Arc<Batch>, runtime: &Handle, k: usize) {
     move_to_core(k);
     while let Some(Next { ready, last, slept }) = batch.hopper.take() {
         if slept {
