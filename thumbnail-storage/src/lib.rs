@@ -45,6 +45,7 @@ pub use crate::cores::{Cores, Lease};
 pub use crate::error::{StoreError, Timeouts, source_chain};
 pub use crate::info::{INFO, Info, version};
 pub use crate::key::{Key, MAX_KEY_BYTES};
+pub use crate::local_read::LocalObject;
 pub use crate::objects::ObjectStoreBackend;
 pub use crate::presets::{Preset, PresetError, parse_presets};
 pub use crate::render::{DEFAULT_IMAGE_TIMEOUT, Work, earliest, render, render_blocking};
@@ -137,6 +138,18 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Reads a whole object, refusing one over `max_bytes` before reading its body.
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Object, StoreError>;
+
+    /// Opens an object of a local folder for the caller to [`LocalObject::read`] on a thread
+    /// of its own, refusing one over `max_bytes` before reading it: `None` for a store that is
+    /// not a local folder (its objects are read with [`Store::get`]).
+    async fn open_local(
+        &self,
+        key: &Key,
+        max_bytes: u64,
+    ) -> Option<Result<LocalObject, StoreError>> {
+        let _ = (key, max_bytes);
+        None
+    }
 
     /// Writes an object atomically: readers see the old object or the new one, never part of
     /// it. Overwrites.

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
+use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{
     Attribute, Attributes, GetOptions, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
@@ -13,7 +14,7 @@ use object_store::{
 
 use crate::error::source_chain;
 use crate::{
-    Key, Object, ObjectMeta, ObjectStream, PutOptions, SOURCE_ETAG, Store, StoreError,
+    Key, LocalObject, Object, ObjectMeta, ObjectStream, PutOptions, SOURCE_ETAG, Store, StoreError,
     mime_from_extension,
 };
 
@@ -31,6 +32,8 @@ pub struct ObjectStoreBackend {
     keeps_attributes: bool,
     /// The folder of a local store.
     root: Option<std::path::PathBuf>,
+    /// The same store as `inner` when it is a local folder, for paths of its objects.
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl ObjectStoreBackend {
@@ -52,11 +55,13 @@ impl ObjectStoreBackend {
             })?
             .with_fsync(true)
             .with_automatic_cleanup(false);
+        let fs = Arc::new(fs);
         Ok(ObjectStoreBackend {
-            inner: Arc::new(fs),
+            inner: fs.clone(),
             url: format!("file://{}", root.display()),
             keeps_attributes: false,
             root: Some(root),
+            local: Some(fs),
         })
     }
 
@@ -71,10 +76,11 @@ impl ObjectStoreBackend {
             url: format!("memory://{id}"),
             keeps_attributes: true,
             root: None,
+            local: None,
         }
     }
 
-    fn path(&self, key: &Key) -> Result<Path, StoreError> {
+    pub(crate) fn path(&self, key: &Key) -> Result<Path, StoreError> {
         if self.root.is_some() {
             local_key_check(key)?;
         }
@@ -88,7 +94,7 @@ impl ObjectStoreBackend {
         })
     }
 
-    fn err(&self, key: &str, e: object_store::Error) -> StoreError {
+    pub(crate) fn err(&self, key: &str, e: object_store::Error) -> StoreError {
         let store = self.url.clone();
         match e {
             object_store::Error::NotFound { .. } => StoreError::NotFound {
@@ -210,6 +216,17 @@ impl Store for ObjectStoreBackend {
         }
         meta.size = bytes.len() as u64;
         Ok(Object { bytes, meta })
+    }
+
+    /// Opens a local object as `get` would, refusing one over `max_bytes` unread, and asks
+    /// the kernel to start reading it in the background (the caller reads it later).
+    async fn open_local(
+        &self,
+        key: &Key,
+        max_bytes: u64,
+    ) -> Option<Result<LocalObject, StoreError>> {
+        let fs = self.local.as_ref()?;
+        Some(self.open_file(fs, key, max_bytes).await)
     }
 
     async fn stream(

@@ -4,10 +4,10 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::Target;
+use super::read::Input;
 
 /// An input read and waiting for a render thread, with what it holds of the batch's bounds
 /// on inputs in memory until it has been rendered.
@@ -15,7 +15,7 @@ pub(super) struct Ready {
     pub i: usize,
     pub label: String,
     pub target: Target,
-    pub bytes: Bytes,
+    pub input: Input,
     pub held: Vec<OwnedSemaphorePermit>,
 }
 
@@ -142,7 +142,7 @@ mod tests {
             i,
             label: format!("{i}"),
             target: Target::Stdout,
-            bytes: Bytes::new(),
+            input: Input::Bytes(bytes::Bytes::new()),
             held: Vec::new(),
         }
     }

@@ -5,7 +5,10 @@
 //! is large (see [`Batch::room`]), and never waits on a write, so it keeps its core: a
 //! hand-off to a pool thread for every image let the kernel place two renders on one core
 //! while the other idled (up to 30 ms at a time, seen with `perf sched`). Reads overlap the
-//! renders, and the first stage is the only one that waits on a store.
+//! renders, and the first stage is the only one that waits on a store. A file of a local
+//! folder is only opened ahead, its reading left to the kernel's cache, and the render thread
+//! reads it itself: on every core busy, a read on the runtime took CPU from the renders and
+//! sent the bytes through another core's cache.
 
 use std::io::Write;
 use std::panic::AssertUnwindSafe;
@@ -22,7 +25,7 @@ use tokio::task::JoinSet;
 use super::hopper::{Hopper, Next, Ready};
 use super::placement::move_to_core;
 use super::progress::Report;
-use super::read::read;
+use super::read::{Input, read};
 use super::{Job, Target};
 
 /// What every stage shares.
@@ -165,11 +168,11 @@ async fn feed(batch: Arc<Batch>, jobs: Vec<Job>) {
         reads.spawn(async move {
             let cap = batch.limits.max_input_bytes;
             match fetch(&job.source, &target, cap, batch.image_timeout, batch.resume).await {
-                Ok(Some(bytes)) => batch.hopper.push(Ready {
+                Ok(Some(input)) => batch.hopper.push(Ready {
                     i,
                     label: job.label,
                     target,
-                    bytes,
+                    input,
                     held,
                 }),
                 Ok(None) => {
@@ -188,14 +191,14 @@ async fn feed(batch: Arc<Batch>, jobs: Vec<Job>) {
     batch.hopper.close();
 }
 
-/// An input's bytes; `None` when skipped because its thumbnail exists.
+/// An input, read or opened; `None` when skipped because its thumbnail exists.
 async fn fetch(
     source: &super::Source,
     target: &Target,
     cap: u64,
     timeout: Duration,
     resume: bool,
-) -> Result<Option<Bytes>, String> {
+) -> Result<Option<Input>, String> {
     if let (true, Target::Object(store, key)) = (resume, target)
         && store.exists(key).await.map_err(|e| e.to_string())?
     {
@@ -223,9 +226,16 @@ fn render_thread(batch: &Arc<Batch>, runtime: &Handle, k: usize) {
             i,
             label,
             target,
-            bytes,
+            input,
             held,
         } = ready;
+        let bytes = match input.bytes() {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                batch.report.record(i, &label, Err(e));
+                continue;
+            }
+        };
         let work = Work {
             deadline: Some(Instant::now() + batch.image_timeout),
             cores: Some(batch.cores.clone()),
