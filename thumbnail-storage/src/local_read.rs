@@ -85,7 +85,6 @@ impl ObjectStoreBackend {
             file,
             key: key.clone(),
             size,
-            max_bytes,
             store: self.url().to_string(),
         })
     }
@@ -150,7 +149,6 @@ pub struct LocalObject {
     pub(crate) file: std::fs::File,
     pub(crate) key: Key,
     pub(crate) size: u64,
-    pub(crate) max_bytes: u64,
     /// The store's URL, for messages.
     pub(crate) store: String,
 }
@@ -168,21 +166,13 @@ impl LocalObject {
             file,
             key,
             size,
-            max_bytes,
             store,
         } = self;
-        let bytes = read_range(file, 0..size, max_bytes).map_err(|e| StoreError::Other {
+        // The open refused a size over the cap, and no more than that size is read.
+        read_range(file, 0..size, size).map_err(|e| StoreError::Other {
             store,
             message: format!("reading {key}: {e}"),
-        })?;
-        if bytes.len() as u64 > max_bytes {
-            return Err(StoreError::TooLarge {
-                key: key.to_string(),
-                size: bytes.len() as u64,
-                limit: max_bytes,
-            });
-        }
-        Ok(bytes)
+        })
     }
 }
 
