@@ -19,10 +19,12 @@ data "aws_iam_policy_document" "batch_assume" {
 }
 
 resource "aws_iam_role" "batch" {
-  count              = var.backfill ? 1 : 0
-  name               = "${var.name}-batch"
-  assume_role_policy = data.aws_iam_policy_document.batch_assume.json
-  tags               = var.tags
+  count                = var.backfill ? 1 : 0
+  name                 = "${var.name}-batch"
+  path                 = var.role_path
+  permissions_boundary = var.permissions_boundary
+  assume_role_policy   = data.aws_iam_policy_document.batch_assume.json
+  tags                 = var.tags
 }
 
 data "aws_iam_policy_document" "batch" {

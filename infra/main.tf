@@ -45,7 +45,9 @@ resource "aws_kms_key" "this" {
   enable_key_rotation     = true
   deletion_window_in_days = 14
   policy                  = data.aws_iam_policy_document.kms.json
-  tags                    = var.tags
+  # infra/deploy-roles scopes the apply role and the roles' boundary to the key by this tag
+  # (a key's ARN carries no name).
+  tags = merge(var.tags, { "thumbnail-stack" = var.name })
 }
 
 resource "aws_kms_alias" "this" {

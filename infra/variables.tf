@@ -240,6 +240,23 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "role_path" {
+  description = "IAM path of the roles the stack creates (the function's, the backfill job's). With infra/deploy-roles, its `stack_role_path` output: the apply role may create roles only there."
+  type        = string
+  default     = "/"
+
+  validation {
+    condition     = can(regex("^/([A-Za-z0-9+=,.@_-]+/)*$", var.role_path))
+    error_message = "role_path must start and end with /."
+  }
+}
+
+variable "permissions_boundary" {
+  description = "ARN of the permissions boundary every role the stack creates carries. With infra/deploy-roles, its `permissions_boundary_arn` output (the apply role may create no role without it)."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

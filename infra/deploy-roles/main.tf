@@ -1,12 +1,17 @@
 # The two roles the deploy workflow (.github/workflows/deploy.yml) assumes through GitHub's
 # OIDC provider, applied once per account by an administrator:
 #
-# - plan: read-only (AWS's ReadOnlyAccess plus reading the state), trusted by any workflow
-#   run of the repository. Whoever can push can run a plan; a plan can change nothing, and
-#   neither the plan nor the state holds a credential (they live in Secrets Manager).
-# - apply: may change the stack, trusted only for jobs in the `production` environment. Give
-#   that environment required reviewers and a deployment-branch rule allowing only `main`:
-#   GitHub then issues a token with this subject only to reviewed runs from main.
+# - plan (plan.tf): reads the stack's configuration and the state, never object data or a
+#   secret's value; trusted only for pull requests and `main` of the repository.
+# - apply (apply.tf): may change the stack and nothing else, trusted only for jobs in the
+#   `production` environment. Give that environment required reviewers and a
+#   deployment-branch rule allowing only `main`: GitHub then issues a token with this subject
+#   only to reviewed runs from main.
+#
+# The roles the stack itself creates (the function's, the backfill job's) live under the path
+# `/${name}-stack/` and must carry the permissions boundary of boundary.tf: the apply role may
+# create, change and pass only such roles, so it cannot grant itself, the plan role or any
+# role it makes more than the boundary allows (which has no IAM at all).
 
 terraform {
   required_version = ">= 1.11"
@@ -53,6 +58,18 @@ locals {
   account   = data.aws_caller_identity.current.account_id
   partition = data.aws_partition.current.partition
   issuer    = "token.actions.githubusercontent.com"
+  iam       = "arn:${local.partition}:iam::${local.account}"
+
+  # What belongs to the stack, by the names the thumbnail module gives it.
+  stack_role_path = "/${var.name}-stack/"
+  stack_roles     = "${local.iam}:role${local.stack_role_path}*"
+  boundary_arn    = "${local.iam}:policy/${var.name}-stack-boundary"
+  deploy_roles    = ["${local.iam}:role/${var.name}-deploy-plan", "${local.iam}:role/${var.name}-deploy-apply"]
+  # Bucket names are `{name}-[kind-]{account}-{region}`.
+  stack_buckets = ["arn:${local.partition}:s3:::${var.name}-*${local.account}-*", "arn:${local.partition}:s3:::${var.name}-*${local.account}-*/*"]
+  state_bucket  = ["arn:${local.partition}:s3:::${var.state_bucket}", "arn:${local.partition}:s3:::${var.state_bucket}/*"]
+  # The module tags its KMS key so; KMS key ARNs carry no name.
+  stack_tag = "thumbnail-stack"
   provider_arn = var.create_oidc_provider ? aws_iam_openid_connect_provider.github[0].arn : (
     "arn:${local.partition}:iam::${local.account}:oidc-provider/${local.issuer}"
   )
@@ -66,8 +83,9 @@ resource "aws_iam_openid_connect_provider" "github" {
 
 data "aws_iam_policy_document" "trust" {
   for_each = {
-    plan  = "repo:${var.repository}:*"
-    apply = "repo:${var.repository}:environment:production"
+    # A plan runs for pull requests and for main, never for any other branch or tag.
+    plan  = ["repo:${var.repository}:pull_request", "repo:${var.repository}:ref:refs/heads/main"]
+    apply = ["repo:${var.repository}:environment:production"]
   }
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -81,9 +99,9 @@ data "aws_iam_policy_document" "trust" {
       values   = ["sts.amazonaws.com"]
     }
     condition {
-      test     = each.key == "plan" ? "StringLike" : "StringEquals"
+      test     = "StringEquals"
       variable = "${local.issuer}:sub"
-      values   = [each.value]
+      values   = each.value
     }
   }
 }
@@ -94,72 +112,10 @@ resource "aws_iam_role" "plan" {
   max_session_duration = 3600
 }
 
-resource "aws_iam_role_policy_attachment" "plan_read_only" {
-  role       = aws_iam_role.plan.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
-}
-
-data "aws_iam_policy_document" "state_read" {
-  statement {
-    actions   = ["s3:GetObject", "s3:ListBucket"]
-    resources = ["arn:${local.partition}:s3:::${var.state_bucket}", "arn:${local.partition}:s3:::${var.state_bucket}/*"]
-  }
-}
-
-resource "aws_iam_role_policy" "plan_state" {
-  name   = "read-state"
-  role   = aws_iam_role.plan.id
-  policy = data.aws_iam_policy_document.state_read.json
-}
-
 resource "aws_iam_role" "apply" {
   name                 = "${var.name}-deploy-apply"
   assume_role_policy   = data.aws_iam_policy_document.trust["apply"].json
   max_session_duration = 3600
-}
-
-# What creating and updating the stack takes: the services it uses, and IAM only for roles
-# named after the stack (no privilege escalation beyond them).
-data "aws_iam_policy_document" "apply" {
-  # checkov:skip=CKV_AWS_110:Deploying the stack means writing its roles' policies (PutRolePolicy, PassRole), limited to roles named after the stack; a permissions boundary on those roles is the way to bound them further.
-  # checkov:skip=CKV_AWS_356:Creating a stack's KMS keys, queues, functions, APIs and alarms needs their Create* actions, whose resources do not exist yet ("*"); IAM is limited to the stack's own roles below.
-  # checkov:skip=CKV_AWS_111:As above: Create* actions take no existing resource.
-  # checkov:skip=CKV_AWS_109:As above; the KMS actions manage the stack's own key.
-  # checkov:skip=CKV_AWS_107:secretsmanager:* manages the stack's own credentials secret; the apply role never needs to read its value, but the service has no write-without-read action set.
-  # checkov:skip=CKV_AWS_108:ReadOnly data actions are needed to refresh the state.
-  # checkov:skip=CKV_AWS_289:As above: Create* actions take no existing resource.
-  # checkov:skip=CKV_AWS_290:As above: Create* actions take no existing resource.
-  # checkov:skip=CKV_AWS_287:As above: Create* actions take no existing resource.
-  # checkov:skip=CKV_AWS_288:As above: Create* actions take no existing resource.
-  # checkov:skip=CKV_AWS_355:As above: Create* actions take no existing resource.
-  # checkov:skip=CKV_AWS_286:As above: Create* actions take no existing resource.
-  statement {
-    sid = "TheStacksServices"
-    actions = [
-      "s3:*", "lambda:*", "sqs:*", "kms:*", "logs:*", "apigateway:*", "cloudwatch:*",
-      "secretsmanager:*", "xray:*", "sts:GetCallerIdentity",
-    ]
-    resources = ["*"]
-  }
-  statement {
-    sid = "TheStacksRoles"
-    actions = [
-      "iam:CreateRole", "iam:DeleteRole", "iam:TagRole", "iam:UntagRole", "iam:UpdateRole",
-      "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:PassRole",
-    ]
-    resources = ["arn:${local.partition}:iam::${local.account}:role/${var.name}-*"]
-  }
-  statement {
-    sid       = "ReadIam"
-    actions   = ["iam:Get*", "iam:List*"]
-    resources = ["*"]
-  }
-}
-
-resource "aws_iam_role_policy" "apply" {
-  name   = "apply-the-stack"
-  role   = aws_iam_role.apply.id
-  policy = data.aws_iam_policy_document.apply.json
 }
 
 output "plan_role_arn" {
@@ -170,4 +126,14 @@ output "plan_role_arn" {
 output "apply_role_arn" {
   description = "vars.AWS_APPLY_ROLE_ARN of the deploy workflow."
   value       = aws_iam_role.apply.arn
+}
+
+output "stack_role_path" {
+  description = "The thumbnail module's `role_path`: the only path the apply role may create roles under."
+  value       = local.stack_role_path
+}
+
+output "permissions_boundary_arn" {
+  description = "The thumbnail module's `permissions_boundary`: every role the apply role creates must carry it."
+  value       = aws_iam_policy.boundary.arn
 }

@@ -25,6 +25,9 @@ INFRA = Path(__file__).resolve().parent.parent
 MIRROR = Path(os.environ.get("TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
 SECRET_KEY = "plan-must-never-hold-this-key-7f3a"
 SIGNING = "plan-must-never-hold-this-signing-key-91c2"
+STACK = "thumbtest"
+STACK_PATH = f"/{STACK}-stack/"
+BOUNDARY = f"arn:aws:iam::123456789012:policy/{STACK}-stack-boundary"
 
 LAYOUTS = {
     "two-buckets": {"single_bucket": False, "http_frontend": "api_gateway", "trigger": "queue",
@@ -219,13 +222,14 @@ def no_secrets(name, where, data):
         check(s.encode() not in data, f"{name}: a credential is in {where}")
 
 
-def run_layout(name, layout, endpoint, work, base_env):
+def run_layout(name, layout, endpoint, work, base_env, boundary):
     stack = work / "infra/tests/moto"
     state_dir = work / f"state-{name}"
     env = dict(base_env)
     env["TF_DATA_DIR"] = str(state_dir / ".terraform")
     tfvars = {k: v for k, v in layout.items() if k != "credentials_version"}
-    tfvars.update(endpoint=endpoint, lambda_zip=str(work / "bootstrap.zip"))
+    tfvars.update(endpoint=endpoint, lambda_zip=str(work / "bootstrap.zip"), role_path=STACK_PATH,
+                  permissions_boundary=BOUNDARY)
     if layout.get("credentials_version"):
         tfvars["credentials_version"] = layout["credentials_version"]
         env["TF_VAR_api_keys"] = json.dumps([SECRET_KEY])
@@ -261,7 +265,9 @@ def run_layout(name, layout, endpoint, work, base_env):
              if c["mode"] == "managed" and c["change"]["actions"] not in (["no-op"], ["update"])]
     check(not churn, f"{name}: a second plan would create, replace or destroy {churn}")
     # The values that depend on ARNs, unknown in the first plan, as applied.
-    created = state_checks(name, layout, json.loads(tf(stack, env, "show", "-json", str(state), capture=True)))
+    applied = json.loads(tf(stack, env, "show", "-json", str(state), capture=True))
+    created = state_checks(name, layout, applied)
+    within_boundary(name, applied, boundary)
     outputs = json.loads(tf(stack, env, "output", f"-state={state}", "-json", capture=True))
     after_apply(name, layout, endpoint, outputs)
     print(f"  {name}: {planned} resources planned, {created} created", flush=True)
@@ -292,28 +298,116 @@ def after_apply(name, layout, endpoint, outputs):
     check(len(conf.get(kind, [])) == 1, f"{name}: bucket notification {conf}")
 
 
-def deploy_roles(work, env):
-    """Finding 4's roles: the plan role read-only and trusted by the repository, the apply role
-    trusted only for the `production` environment (applied against moto too)."""
+ACCOUNT = "123456789012"  # moto's
+
+
+def role_policies(iam, role):
+    """The identity policies and the boundary of a role, as AWS (moto) holds them."""
+    docs = [iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]
+            for n in iam.list_role_policies(RoleName=role)["PolicyNames"]]
+    for a in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+        docs.append(managed_policy(iam, a["PolicyArn"]))
+    got = iam.get_role(RoleName=role)["Role"].get("PermissionsBoundary")
+    return docs, got and got["PermissionsBoundaryArn"]
+
+
+def managed_policy(iam, arn):
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    return json.loads(doc) if isinstance(doc, str) else doc
+
+
+def deploy_roles(work, env, endpoint):
+    """Issue 31, item 1: the deploy roles applied against moto, then what each may do, asked of
+    the policies AWS holds as an attacker with that role would ask (iam_eval: moto has no
+    simulate-principal-policy). Returns the stack boundary's document for the layouts."""
+    import boto3
+    from iam_eval import allowed
+
     root = work / "infra/deploy-roles"
     state = work / "deploy-roles.tfstate"
-    e = dict(env, TF_DATA_DIR=str(root / ".terraform"), TF_VAR_repository="acme/thumbnail",
+    e = dict(env, TF_DATA_DIR=str(root / ".terraform"), TF_VAR_repository="acme/thumbnail", TF_VAR_name=STACK,
              TF_VAR_state_bucket="acme-terraform-state", AWS_REGION="us-east-1")
     tf(root, e, "apply", "-input=false", "-auto-approve", f"-state={state}")
-    res = {a: r["values"] for a, r in by_address(json.loads(tf(root, e, "show", "-json", str(state), capture=True))
-                                                  ["values"]["root_module"]).items()}
-    subject = lambda role: [  # noqa: E731
-        c for st in json.loads(res[role]["assume_role_policy"])["Statement"]
-        for op, kv in st["Condition"].items() for k, c in kv.items() if k.endswith(":sub")]
-    check(subject("aws_iam_role.apply") == ["repo:acme/thumbnail:environment:production"],
-          f"deploy roles: apply trusted by {subject('aws_iam_role.apply')}")
-    check(subject("aws_iam_role.plan") == ["repo:acme/thumbnail:*"], f"deploy roles: plan {subject('aws_iam_role.plan')}")
-    check(res["aws_iam_role_policy_attachment.plan_read_only"]["policy_arn"].endswith(":policy/ReadOnlyAccess"),
-          "deploy roles: the plan role is not read-only")
-    writes = [st for st in json.loads(res["aws_iam_role_policy.plan_state"]["policy"])["Statement"]
-              for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]]) if "Put" in a or "Delete" in a]
-    check(not writes, f"deploy roles: the plan role writes {writes}")
-    print("  deploy roles: plan read-only, apply only for the production environment", flush=True)
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test")
+    subjects = lambda role: sorted(  # noqa: E731
+        c for st in iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]["Statement"]
+        for op, kv in st["Condition"].items() for k, v in kv.items() if k.endswith(":sub")
+        for c in (v if isinstance(v, list) else [v]))
+    check(subjects(f"{STACK}-deploy-apply") == ["repo:acme/thumbnail:environment:production"],
+          f"deploy roles: apply trusted by {subjects(f'{STACK}-deploy-apply')}")
+    check(subjects(f"{STACK}-deploy-plan") == ["repo:acme/thumbnail:pull_request", "repo:acme/thumbnail:ref:refs/heads/main"],
+          f"deploy roles: plan trusted by {subjects(f'{STACK}-deploy-plan')}")
+
+    arn = f"arn:aws:iam::{ACCOUNT}"
+    boundary_arn = f"{arn}:policy/{STACK}-stack-boundary"
+    stack_role = f"{arn}:role/{STACK}-stack/{STACK}-function"
+    bucket = f"arn:aws:s3:::{STACK}-originals-{ACCOUNT}-us-east-1"
+    bounded = {"iam:PermissionsBoundary": boundary_arn}
+    apply_, _ = role_policies(iam, f"{STACK}-deploy-apply")
+    plan, _ = role_policies(iam, f"{STACK}-deploy-plan")
+    cases = [  # (who, may?, action, resource, context)
+        ("apply", False, "iam:PutRolePolicy", f"{arn}:role/{STACK}-deploy-apply", bounded),
+        ("apply", False, "iam:AttachRolePolicy", f"{arn}:role/{STACK}-deploy-apply", bounded),
+        ("apply", False, "iam:UpdateAssumeRolePolicy", f"{arn}:role/{STACK}-deploy-apply", {}),
+        ("apply", False, "iam:PutRolePolicy", f"{arn}:role/{STACK}-deploy-plan", bounded),
+        ("apply", False, "iam:AttachRolePolicy", f"{arn}:role/{STACK}-deploy-plan", bounded),
+        ("apply", False, "iam:UpdateAssumeRolePolicy", f"{arn}:role/{STACK}-deploy-plan", {}),
+        ("apply", False, "iam:CreateRole", stack_role, {}),
+        ("apply", False, "iam:PutRolePolicy", stack_role, {}),
+        ("apply", False, "iam:CreateRole", f"{arn}:role/{STACK}-escape", bounded),
+        ("apply", True, "iam:CreateRole", stack_role, bounded),
+        ("apply", True, "iam:PutRolePolicy", stack_role, bounded),
+        ("apply", False, "iam:DeleteRolePermissionsBoundary", stack_role, {}),
+        ("apply", False, "iam:CreatePolicyVersion", boundary_arn, {}),
+        ("apply", False, "iam:CreatePolicy", f"{arn}:policy/{STACK}-admin", {}),
+        ("apply", False, "iam:PassRole", stack_role, {"iam:PassedToService": "ec2.amazonaws.com"}),
+        ("apply", True, "iam:PassRole", stack_role, {"iam:PassedToService": "lambda.amazonaws.com"}),
+        ("apply", False, "s3:GetObject", "arn:aws:s3:::payroll-exports/2026/12.csv", {}),
+        ("apply", False, "s3:PutBucketPolicy", "arn:aws:s3:::payroll-exports", {}),
+        ("apply", True, "s3:PutBucketPolicy", bucket, {}),
+        ("apply", False, "secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:prod-db-AbCdEf", {}),
+        ("apply", False, "kms:Decrypt", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab", {}),
+        ("apply", True, "kms:ScheduleKeyDeletion", f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+         {"aws:ResourceTag/thumbnail-stack": STACK}),
+        ("apply", False, "lambda:UpdateFunctionCode", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:payments", {}),
+        ("apply", False, "sqs:ReceiveMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:orders", {}),
+        ("plan", False, "s3:GetObject", f"{bucket}/uploads/cat.jpg", {}),
+        ("plan", False, "secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{STACK}-credentials-AbCdEf", {}),
+        ("plan", False, "s3:PutObject", "arn:aws:s3:::acme-terraform-state/thumbnail.tfstate", {}),
+        ("plan", False, "iam:PutRolePolicy", f"{arn}:role/{STACK}-deploy-plan", {}),
+        ("plan", True, "s3:GetObject", "arn:aws:s3:::acme-terraform-state/thumbnail.tfstate", {}),
+        ("plan", True, "s3:GetBucketPolicy", bucket, {}),
+        ("plan", True, "lambda:GetFunctionConfiguration", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{STACK}", {}),
+    ]
+    policies = {"apply": apply_, "plan": plan}
+    wrong = [f"{who} {'may not' if may else 'may'} {action} on {res}{' with ' + str(ctx) if ctx else ''}"
+             for who, may, action, res, ctx in cases if allowed(policies[who], action, res, ctx) != may]
+    check(not wrong, "deploy roles:\n    " + "\n    ".join(wrong))
+    print(f"  deploy roles: {len(cases)} requests decided as intended (apply bounded to the stack, plan reads no data)", flush=True)
+    return managed_policy(iam, boundary_arn)
+
+
+def within_boundary(name, state, boundary):
+    """Every call the stack's roles are granted is one their boundary allows (or the boundary
+    would break the function), and the roles carry the boundary under the stack's path."""
+    from iam_eval import allowed
+
+    res = {a: r for a, r in by_address(state["values"]["root_module"]).items() if r["mode"] == "managed"}
+    key = res["aws_kms_key.this"]["values"]
+    context = {"aws:ResourceTag/thumbnail-stack": key["tags"].get("thumbnail-stack")}
+    denied = []
+    for role, policy in (("function", "aws_iam_role_policy.function"), ("batch", "aws_iam_role_policy.batch[0]")):
+        r = res[f"aws_iam_role.{role}" + ("[0]" if role == "batch" else "")]["values"]
+        check(r["path"] == STACK_PATH and r["permissions_boundary"] == BOUNDARY, f"{name}: {role} role {r['path']} {r['permissions_boundary']}")
+        for st in json.loads(res[policy]["values"]["policy"])["Statement"]:
+            for action in st["Action"] if isinstance(st["Action"], list) else [st["Action"]]:
+                for resource in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
+                    concrete = resource.replace("*", "x")
+                    if not allowed([{"Statement": [st]}], action, concrete, context, boundary):
+                        denied.append(f"{role}: {action} on {concrete}")
+    check(not denied, f"{name}: the boundary refuses what the stack's roles need: {denied}")
 
 
 def main():
@@ -337,11 +431,11 @@ def main():
         print("  init (lock files as committed) and validate: infra, infra/examples/aws, infra/deploy-roles", flush=True)
         # The CDN's CloudFront Function, on the cases thumbnail-http's FormatClass passes.
         subprocess.run(["node", str(INFRA / "cdn/accept.test.js")], check=True)
-        deploy_roles(work, env)
+        boundary = deploy_roles(work, env, endpoint)
         for name, layout in LAYOUTS.items():
             # A fresh account for each layout: both use the same names.
             urllib.request.urlopen(urllib.request.Request(endpoint + "/moto-api/reset", method="POST"))
-            run_layout(name, layout, endpoint, work, env)
+            run_layout(name, layout, endpoint, work, env, boundary)
     except Failed as e:
         sys.exit(f"infra/tests/run.py: {e}")
     finally:

@@ -31,6 +31,15 @@ variable "lambda_zip" {
   default     = "../../../target/lambda/bootstrap/bootstrap.zip"
 }
 
+variable "deploy_roles" {
+  description = "Whether infra/deploy-roles (name `thumbnail`) deploys this stack: its roles then live under the path and carry the boundary that the apply role requires."
+  type        = bool
+  default     = true
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
 variable "cors_origins" {
   description = "Origins of the web pages that call the API, e.g. [\"https://app.example.com\"]."
   type        = list(string)
@@ -55,6 +64,10 @@ module "thumbnail" {
   # credentials_secret_arn output and the README's deploy section).
   cors_origins    = var.cors_origins
   alarm_topic_arn = var.alarm_topic_arn
+
+  # The outputs stack_role_path and permissions_boundary_arn of infra/deploy-roles.
+  role_path            = var.deploy_roles ? "/thumbnail-stack/" : "/"
+  permissions_boundary = var.deploy_roles ? "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:policy/thumbnail-stack-boundary" : null
 }
 
 output "api_url" {

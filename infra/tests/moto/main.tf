@@ -43,6 +43,16 @@ variable "cors_origins" {
   default     = []
 }
 
+variable "role_path" {
+  description = "Where the stack's roles live (infra/deploy-roles' stack_role_path)."
+  type        = string
+}
+
+variable "permissions_boundary" {
+  description = "The boundary the stack's roles carry (infra/deploy-roles' permissions_boundary_arn)."
+  type        = string
+}
+
 variable "cdn" {
   description = "CloudFront in front of the API (moto has no cache policies or CloudFront Functions: planned, not applied)."
   type        = bool
@@ -94,17 +104,19 @@ provider "aws" {
 module "thumbnail" {
   source = "../.."
 
-  name                = "thumbtest"
-  lambda_zip          = var.lambda_zip
-  single_bucket       = var.single_bucket
-  http_frontend       = var.http_frontend
-  trigger             = var.trigger
-  cors_origins        = var.cors_origins
-  cdn                 = var.cdn
-  api_keys            = var.api_keys
-  signing_key         = var.signing_key
-  credentials_version = var.credentials_version
-  force_destroy       = true
+  name                 = "thumbtest"
+  lambda_zip           = var.lambda_zip
+  single_bucket        = var.single_bucket
+  http_frontend        = var.http_frontend
+  trigger              = var.trigger
+  cors_origins         = var.cors_origins
+  cdn                  = var.cdn
+  api_keys             = var.api_keys
+  signing_key          = var.signing_key
+  credentials_version  = var.credentials_version
+  force_destroy        = true
+  role_path            = var.role_path
+  permissions_boundary = var.permissions_boundary
 }
 
 output "function_name" {
