@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use thumbnail_http::router;
 use thumbnail_service::{Config, Profile, Service};
 
 /// Arguments of `thumbnail serve`: where to listen and how to log, plus the service's one
@@ -100,7 +99,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     eprintln!("listening on http://{local}");
     thumbnail_http::serve(
         listener,
-        router(service.state),
+        service.router(Some(local)),
         args.config.server_limits(),
         shutdown_signal(),
     )

@@ -49,8 +49,13 @@ pub struct Auth {
     pub api_keys: Vec<String>,
     /// Key for HMAC-signed URLs.
     pub signing_key: Option<Vec<u8>>,
-    /// Whether GET and HEAD need no credentials.
+    /// Whether GET and HEAD of thumbnails and info need no credentials.
     pub public_reads: bool,
+    /// Whether, with `public_reads`, originals too need none: they are handed out byte for
+    /// byte, EXIF included, which may hold where the photo was taken.
+    pub public_originals: bool,
+    /// A bearer token `/metrics` asks for (none: open to any scraper).
+    pub metrics_token: Option<String>,
     /// Signed URLs whose `expires` is further away than this are refused.
     pub max_signed_lifetime: Duration,
 }
@@ -61,6 +66,8 @@ impl Default for Auth {
             api_keys: Vec::new(),
             signing_key: None,
             public_reads: false,
+            public_originals: false,
+            metrics_token: None,
             max_signed_lifetime: DEFAULT_MAX_SIGNED_LIFETIME,
         }
     }
@@ -72,6 +79,8 @@ impl std::fmt::Debug for Auth {
             .field("api_keys", &self.api_keys.len())
             .field("signing_key", &self.signing_key.is_some())
             .field("public_reads", &self.public_reads)
+            .field("public_originals", &self.public_originals)
+            .field("metrics_token", &self.metrics_token.is_some())
             .finish()
     }
 }
@@ -142,6 +151,36 @@ pub(crate) enum Access {
     Anonymous,
     /// A valid API key or signed URL.
     Credentialed,
+}
+
+impl Auth {
+    /// Refuses an anonymous read of an original unless originals are public too.
+    pub(crate) fn check_original(&self, access: Access) -> Result<(), ApiError> {
+        if access == Access::Anonymous && !self.public_originals {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "originals need credentials (they keep their EXIF): Authorization: Bearer \
+                 <key>, or a signed URL; thumbnails are public",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the `/metrics` token, when one is set.
+    pub(crate) fn check_metrics(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(token) = &self.metrics_token else {
+            return Ok(());
+        };
+        match bearer(headers) {
+            Some(given) if bool::from(token.as_bytes().ct_eq(given.as_bytes())) => Ok(()),
+            _ => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "/metrics needs the metrics token: Authorization: Bearer <token>",
+            )),
+        }
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

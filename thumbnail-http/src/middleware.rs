@@ -46,20 +46,28 @@ pub(crate) async fn observe(State(s): State<AppState>, req: Request, next: Next)
     let mut req = req;
     req.extensions_mut()
         .insert(Deadline(start + s.0.config.request_timeout));
-    let resp = match tokio::time::timeout(s.0.config.request_timeout, next.run(req)).await {
-        Ok(r) => r,
-        Err(_) => ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "timeout",
-            format!(
-                "the request took longer than {:?}",
-                s.0.config.request_timeout
-            ),
-        )
-        .into_response(),
+    let resp = match crate::plain::check_head(&req) {
+        Err(refused) => refused.into_response(),
+        Ok(()) => match tokio::time::timeout(s.0.config.request_timeout, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                format!(
+                    "the request took longer than {:?}",
+                    s.0.config.request_timeout
+                ),
+            )
+            .into_response(),
+        },
     };
     s.0.metrics.in_flight(-1);
-    let mut resp = resp;
+    let mut resp = crate::plain::as_json(resp).await;
+    // No answer is ever sniffed into another type (an original served as HTML, say).
+    resp.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
         resp.headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -116,6 +124,7 @@ fn request_id() -> String {
 /// Checks credentials before a handler runs: GET and HEAD are reads (public when configured
 /// so), anything else a write.
 pub(crate) async fn authorize(State(s): State<AppState>, mut req: Request, next: Next) -> Handler {
+    crate::query::refuse_repeated(req.uri().query().unwrap_or(""))?;
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     let access =
         s.0.auth

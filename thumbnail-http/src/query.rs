@@ -51,3 +51,37 @@ pub(crate) fn spec_from_query(
     }
     Ok((spec != base).then_some(spec))
 }
+
+/// Refuses a query that names an option twice (`width=320&width=500`): which one counts
+/// would depend on the reader, and a signature made for one order would hold for the other.
+/// Names are compared as decoded (`%77idth` is `width`).
+pub(crate) fn refuse_repeated(query: &str) -> Result<(), ApiError> {
+    if query.is_empty() {
+        return Ok(());
+    }
+    let pairs: Pairs = axum::extract::Query::<Pairs>::try_from_uri(
+        &format!("/?{query}")
+            .parse()
+            .map_err(|_| bad_query("the query string does not parse"))?,
+    )
+    .map_err(|e| bad_query(&e.body_text()))?
+    .0;
+    let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "duplicate_option",
+            format!("the query names {:?} more than once", w[0]),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_query(message: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+        message.to_string(),
+    )
+}

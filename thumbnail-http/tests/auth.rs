@@ -173,3 +173,87 @@ async fn presigned_uploads_go_straight_to_s3() {
     let resp = m.http.post(m.url("/uploads/x.jpg")).send().await.unwrap();
     json_error(resp, StatusCode::NOT_IMPLEMENTED, "not_supported").await;
 }
+
+/// Issue 31, item 4: with public reads, anonymous clients get thumbnails and info but not
+/// the originals (byte for byte, EXIF and GPS included) unless originals are public too.
+#[tokio::test(flavor = "multi_thread")]
+async fn public_reads_hand_out_thumbnails_not_originals() {
+    for public_originals in [false, true] {
+        let mut setup = Setup::new(Kind::Memory);
+        setup.auth.api_keys = vec!["k".into()];
+        setup.auth.public_reads = true;
+        setup.auth.public_originals = public_originals;
+        let s = setup.start().await;
+        let put = s.http.put(s.url("/images/gps.jpg")).bearer_auth("k");
+        assert_eq!(put.body(photo()).send().await.unwrap().status(), 201);
+        assert_eq!(s.get("/thumbnails/gps.jpg").await.status(), StatusCode::OK);
+        assert_eq!(s.get("/info/gps.jpg").await.status(), StatusCode::OK);
+        let resp = s.get("/images/gps.jpg").await;
+        if public_originals {
+            assert_eq!(resp.status(), StatusCode::OK);
+            assert_eq!(resp.bytes().await.unwrap(), Bytes::from(photo()));
+        } else {
+            json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        }
+        let resp = s.http.get(s.url("/images/gps.jpg")).bearer_auth("k");
+        assert_eq!(
+            resp.send().await.unwrap().status(),
+            StatusCode::OK,
+            "with a key"
+        );
+    }
+}
+
+/// Issue 31, item 10: `/metrics` can require a token of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_can_require_a_token() {
+    let mut setup = Setup::new(Kind::Memory);
+    setup.auth.metrics_token = Some("scrape-token-0123456789".into());
+    let s = setup.start().await;
+    json_error(
+        s.get("/metrics").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    let wrong = s
+        .http
+        .get(s.url("/metrics"))
+        .bearer_auth("scrape-token-012345678");
+    let resp = wrong.send().await.unwrap();
+    json_error(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    let right = s
+        .http
+        .get(s.url("/metrics"))
+        .bearer_auth("scrape-token-0123456789");
+    let resp = right.send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("thumbnail_"));
+    // Without a token, metrics stay open for a scraper.
+    let open = Setup::new(Kind::Memory).start().await;
+    assert_eq!(open.get("/metrics").await.status(), StatusCode::OK);
+}
+
+/// Issue 31, item 10: an option named twice is refused, so a signature made for one order
+/// is not valid for another; `%77idth` is `width`.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_option_named_twice_is_refused() {
+    let key = b"signing secret";
+    let mut setup = Setup::new(Kind::Memory);
+    setup.auth.signing_key = Some(key.to_vec());
+    let s = setup.start().await;
+    let later = unix_now() + 600;
+    let put = sign(key, &Method::PUT, "/images/d.jpg", "", later);
+    assert_eq!(s.put(&put, photo()).await.status(), 201);
+    for query in [
+        "width=32&width=48",
+        "width=32&%77idth=48",
+        "width=32&expires=1&expires=2",
+    ] {
+        let signed = sign(key, &Method::GET, "/thumbnails/d.jpg", query, later);
+        let resp = s.get(&signed).await;
+        json_error(resp, StatusCode::BAD_REQUEST, "duplicate_option").await;
+    }
+    let signed = sign(key, &Method::GET, "/thumbnails/d.jpg", "width=32", later);
+    assert_eq!(s.get(&signed).await.status(), StatusCode::OK);
+}

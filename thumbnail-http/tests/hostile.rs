@@ -369,3 +369,81 @@ async fn a_later_thumbnail_of_the_same_original_keeps_its_sizes() {
         "the PUT's size is still there: {keys:?}"
     );
 }
+
+/// Issue 31, item 7: the sizes of `x.jpg/y.jpg` are not the sizes of `x.jpg`: deleting
+/// `x.jpg` keeps them, and they do not count against `x.jpg`'s `max_derivatives`, on every
+/// backend.
+#[tokio::test(flavor = "multi_thread")]
+async fn sizes_of_a_nested_key_are_its_own() {
+    // (A local folder cannot hold both: `x.jpg` is a file there, never a folder.)
+    for kind in [Kind::Memory, Kind::S3] {
+        let mut setup = Setup::new(kind);
+        setup.config.max_derivatives = 1;
+        let s = setup.start().await;
+        let tag = format!("{kind:?}");
+        for key in ["x.jpg", "x.jpg/y.jpg"] {
+            assert_eq!(
+                s.put(&format!("/images/{key}"), photo()).await.status(),
+                201,
+                "{tag}"
+            );
+        }
+        let resp = s.get("/thumbnails/x.jpg/y.jpg?size=30x20").await;
+        assert_eq!(resp.status(), StatusCode::OK, "{tag}");
+        // x.jpg's one size is its own, not taken by x.jpg/y.jpg's.
+        let resp = s.get("/thumbnails/x.jpg?size=40x30").await;
+        assert_eq!(resp.status(), StatusCode::OK, "{tag}");
+        let nested = |keys: &[String]| {
+            let of_y = |k: &&String| k.contains("x.jpg%2Fy.jpg") || k.ends_with("x.jpg/y.jpg");
+            keys.iter().filter(of_y).count()
+        };
+        let before = thumbnail_testkit::keys(s.thumbs.as_ref()).await;
+        assert_eq!(nested(&before), 3, "{tag}: {before:?}");
+        assert_eq!(
+            s.http
+                .delete(s.url("/images/x.jpg"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        let after = thumbnail_testkit::keys(s.thumbs.as_ref()).await;
+        assert_eq!(
+            nested(&after),
+            3,
+            "{tag}: x.jpg/y.jpg lost its thumbnails: {after:?}"
+        );
+        let resp = s.get("/thumbnails/x.jpg/y.jpg?size=30x20").await;
+        assert_eq!(resp.status(), StatusCode::OK, "{tag}");
+    }
+}
+
+/// Issue 31, item 8: no key's derived objects can stand where another key's must: `a.jpg`
+/// and `a.jpg.json/x` both store; and a PUT refused for a conflict writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn derived_objects_of_two_keys_never_collide() {
+    let s = Setup::new(Kind::Local).start().await;
+    assert_eq!(s.put("/images/a.jpg", photo()).await.status(), 201);
+    assert_eq!(s.put("/images/a.jpg.json/x", photo()).await.status(), 201);
+    assert_eq!(
+        s.put("/images/a.jpg/x.jpg?size=20x20", photo())
+            .await
+            .status(),
+        409
+    );
+    for key in ["a.jpg", "a.jpg.json/x"] {
+        let resp = s.get(&format!("/info/{key}")).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{key}");
+    }
+    // A key whose original folder is taken by a file: refused, and nothing of it stored.
+    let before = thumbnail_testkit::keys(s.thumbs.as_ref()).await;
+    let originals = thumbnail_testkit::keys(s.originals.as_ref()).await;
+    let resp = s.put("/images/a.jpg/y.jpg?size=20x20", photo()).await;
+    json_error(resp, StatusCode::CONFLICT, "key_conflict").await;
+    assert_eq!(thumbnail_testkit::keys(s.thumbs.as_ref()).await, before);
+    assert_eq!(
+        thumbnail_testkit::keys(s.originals.as_ref()).await,
+        originals
+    );
+}

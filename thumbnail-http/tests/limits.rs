@@ -296,3 +296,45 @@ async fn a_413_names_the_upload_route_when_asked() {
     let v = json_error(resp, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     assert!(v["message"].as_str().unwrap().contains("/uploads/"), "{v}");
 }
+
+/// Issue 31, item 10: every error is JSON, whoever makes it (a method the route does not
+/// take, a request head over the limits, a path that is not UTF-8), every answer is
+/// `nosniff`, and keys that read as other keys (bidi overrides, zero-width) are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_error_is_json_and_nothing_is_sniffed() {
+    let s = Setup::new(Kind::Memory).start().await;
+    let resp = s.http.patch(s.url("/images/a.jpg")).send().await.unwrap();
+    json_error(resp, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
+    let long = format!("/thumbnails/{}.jpg", "a".repeat(9000));
+    json_error(s.get(&long).await, StatusCode::URI_TOO_LONG, "uri_too_long").await;
+    let mut many = s.http.get(s.url("/healthz"));
+    for i in 0..80 {
+        many = many.header(format!("x-filler-{i}"), "x");
+    }
+    let resp = many.send().await.unwrap();
+    json_error(
+        resp,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+    )
+    .await;
+    let resp = s.get("/images/%FF%FE.jpg").await;
+    let v = json_error(resp, StatusCode::BAD_REQUEST, "bad_request").await;
+    assert!(!v["message"].as_str().unwrap().contains('/'), "{v}");
+    let resp = s.get("/nowhere").await;
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+    json_error(resp, StatusCode::NOT_FOUND, "not_found").await;
+    for key in [
+        "photo%E2%80%AEgpj.exe",
+        "cat%E2%80%8B.jpg",
+        "a%E2%81%A6b.jpg",
+    ] {
+        let resp = s.put(&format!("/images/{key}"), photo()).await;
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        json_error(resp, StatusCode::BAD_REQUEST, "invalid_key").await;
+    }
+    assert!(s.originals.list("").await.unwrap().is_empty());
+    let resp = s.put("/images/ok.jpg", photo()).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+}

@@ -37,7 +37,7 @@ use axum::http::StatusCode;
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use thumbnail_http::{ApiError, router};
+use thumbnail_http::ApiError;
 use thumbnail_service::{Profile, Service};
 use thumbnail_storage::{JobError, Key, StoreError, Thumbnailer};
 use tracing::{Instrument, error, info, warn};
@@ -71,7 +71,7 @@ impl App {
     pub async fn new(config: Config) -> Result<App, LambdaError> {
         let service = Service::build(&config, Profile::Lambda).await?;
         let router = if service.auth.enabled() || service.insecure_no_auth {
-            http::without_stage(router(service.state))
+            http::without_stage(service.router(None))
                 // Connection headers are the front door's business (API Gateway, function
                 // URLs); a hop-by-hop header in a Lambda response is an error there.
                 .layer(axum::middleware::map_response(

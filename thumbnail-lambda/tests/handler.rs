@@ -84,7 +84,7 @@ async fn every_record_decoded_filtered_and_never_looping() {
         "red flower.jpg",
         "thumbnails/_info/a+b.jpg.json",
         "thumbnails/_info/red flower.jpg.json",
-        "thumbnails/_info/ünï/çødé.jpg.json",
+        "thumbnails/_info/ünï%2Fçødé.jpg.json",
         "thumbnails/default/a+b.jpg",
         "thumbnails/default/red flower.jpg",
         "thumbnails/default/ünï/çødé.jpg",
@@ -150,7 +150,7 @@ async fn source_prefix_and_separate_buckets() {
     assert_eq!(
         keys(&dst).await,
         [
-            "thumbs/_info/2026/cat.jpg.json",
+            "thumbs/_info/2026%2Fcat.jpg.json",
             "thumbs/default/2026/cat.jpg"
         ]
     );

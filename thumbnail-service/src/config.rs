@@ -125,6 +125,27 @@ pub struct Config {
     #[arg(long, env = "THUMBNAIL_PUBLIC_READS")]
     pub public_reads: bool,
 
+    /// With --public-reads, let originals through without credentials too. Off by default:
+    /// an original is served byte for byte, EXIF included, and EXIF may hold where the
+    /// photo was taken; thumbnails carry no metadata.
+    #[arg(long, env = "THUMBNAIL_PUBLIC_ORIGINALS")]
+    pub public_originals: bool,
+
+    /// Host names (besides localhost, 127.0.0.1, [::1] and the listen address) a server
+    /// without credentials answers, comma-separated; any other `Host` gets a 421, so a web
+    /// page cannot reach it through DNS rebinding. With credentials every host is answered.
+    #[arg(
+        long = "allowed-hosts",
+        env = "THUMBNAIL_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// A bearer token `GET /metrics` requires (none: open, for a scraper on a private
+    /// network).
+    #[arg(long, env = "THUMBNAIL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Serve without any credentials where that is otherwise refused (a non-loopback
     /// address; Lambda's HTTP mode).
     #[arg(long, env = "THUMBNAIL_INSECURE_NO_AUTH")]

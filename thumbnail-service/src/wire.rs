@@ -23,6 +23,36 @@ pub struct Service {
     pub jobs: usize,
     /// Whether the configuration allows serving without credentials.
     pub insecure_no_auth: bool,
+    /// `--allowed-hosts`.
+    pub allowed_hosts: Vec<String>,
+}
+
+impl Service {
+    /// The API's router. Without credentials it answers only its own host names: those of
+    /// loopback and `listen` (a server's address) and `--allowed-hosts`; on Lambda (no
+    /// `listen`) only `--allowed-hosts`, when given.
+    pub fn router(&self, listen: Option<std::net::SocketAddr>) -> axum::Router {
+        let app = thumbnail_http::router(self.state.clone());
+        if self.auth.enabled() {
+            return app;
+        }
+        let extra: Vec<String> = self
+            .allowed_hosts
+            .iter()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .collect();
+        match listen {
+            Some(addr) => thumbnail_http::with_allowed_hosts(
+                app,
+                thumbnail_http::AllowedHosts::loopback(addr, &extra),
+            ),
+            None if !extra.is_empty() => {
+                thumbnail_http::with_allowed_hosts(app, thumbnail_http::AllowedHosts::only(extra))
+            }
+            None => app,
+        }
+    }
 }
 
 impl Config {
@@ -56,10 +86,19 @@ impl Config {
             }
             None => None,
         };
+        let metrics_token = match &self.metrics_token {
+            Some(token) => {
+                check_key(token).map_err(|e| ConfigError::invalid("THUMBNAIL_METRICS_TOKEN", e))?;
+                Some(token.clone())
+            }
+            None => None,
+        };
         Ok(Auth {
             api_keys,
             signing_key,
             public_reads: self.public_reads,
+            public_originals: self.public_originals,
+            metrics_token,
             max_signed_lifetime: self.max_signed_lifetime,
         })
     }
@@ -216,6 +255,7 @@ impl Service {
             auth,
             jobs: config.jobs(profile),
             insecure_no_auth: config.insecure_no_auth,
+            allowed_hosts: config.allowed_hosts.clone(),
         })
     }
 }

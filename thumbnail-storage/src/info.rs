@@ -80,13 +80,16 @@ impl Info {
 }
 
 impl Thumbnailer {
-    /// Where the [`Info`] of `source` is stored: `{prefix}/_info/{source}.json`.
+    /// Where the [`Info`] of `source` is stored: `{prefix}/_info/{source, flat}.json`
+    /// ([`Key::flat`]: one file per key in one folder, so no key's info can collide with
+    /// another's).
     pub fn info_key(&self, source: &Key) -> Result<Key, StoreError> {
         let prefix = self.prefix.trim_matches('/');
+        let flat = source.flat();
         if prefix.is_empty() {
-            Key::new(format!("{INFO}/{source}.json"))
+            Key::new(format!("{INFO}/{flat}.json"))
         } else {
-            Key::new(format!("{prefix}/{INFO}/{source}.json"))
+            Key::new(format!("{prefix}/{INFO}/{flat}.json"))
         }
     }
 

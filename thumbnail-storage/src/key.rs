@@ -40,6 +40,11 @@ impl Key {
         if key.chars().any(char::is_control) {
             return Err(bad("contains a control character"));
         }
+        if key.chars().any(is_invisible) {
+            return Err(bad(
+                "contains a bidirectional override or a zero-width character",
+            ));
+        }
         if key.contains('\\') {
             return Err(bad("contains '\\\\'"));
         }
@@ -76,6 +81,44 @@ impl Key {
     }
 }
 
+impl Key {
+    /// The key as one path segment that no other key's segment can equal or contain a
+    /// folder of: `%` becomes `%25` and `/` `%2F`, so `a/b` is `a%2Fb`. Objects derived from
+    /// a key (its info, its sizes' folder) are named by it, so the derived objects of `a`
+    /// and of `a/b` never nest, and no key can stand where another's derived object must.
+    /// A segment longer than 200 bytes keeps its first part and adds a SHA-256 of the whole
+    /// key behind `%~`, which no encoding makes (a `%` is always followed by `25` or `2F`).
+    ///
+    /// ```
+    /// use thumbnail_storage::Key;
+    /// assert_eq!(Key::new("a/b%c.jpg").unwrap().flat(), "a%2Fb%25c.jpg");
+    /// assert_ne!(Key::new("a.jpg.json/x").unwrap().flat(), Key::new("a.jpg").unwrap().flat());
+    /// assert!(Key::new("x/".repeat(300) + "y").unwrap().flat().len() <= 255);
+    /// ```
+    pub fn flat(&self) -> String {
+        const MAX: usize = 200;
+        let mut out = String::with_capacity(self.0.len() + 8);
+        for c in self.0.chars() {
+            match c {
+                '%' => out.push_str("%25"),
+                '/' => out.push_str("%2F"),
+                c => out.push(c),
+            }
+        }
+        if out.len() <= MAX {
+            return out;
+        }
+        let mut end = 120;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.0.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{}%~{hex}", &out[..end])
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -90,6 +133,15 @@ impl std::str::FromStr for Key {
 }
 
 /// Keeps error messages readable for absurdly long keys.
+/// Characters that make a key read as another: bidirectional embeddings, overrides and
+/// isolates (`photo\u{202E}gpj.exe` shows as `photoexe.jpg`), and zero-width characters
+/// (two keys that look the same).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}'
+        | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{061C}' | '\u{180E}')
+}
+
 fn truncate(key: &str) -> String {
     if key.len() <= 80 {
         return key.to_string();
@@ -119,6 +171,11 @@ mod tests {
             "a\nb",
             "a\\..\\b",
             "..",
+            "photo\u{202E}gpj.exe",
+            "a\u{2066}b",
+            "a\u{2069}b",
+            "cat\u{200B}.jpg",
+            "\u{FEFF}cat.jpg",
         ] {
             assert!(Key::new(bad).is_err(), "{bad:?}");
         }

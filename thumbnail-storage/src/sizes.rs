@@ -10,7 +10,8 @@ use crate::{JobError, Key, StoreError, Thumbnailer};
 
 impl Thumbnailer {
     /// Where the thumbnail of `source` for a size asked for by the client (not a preset) is
-    /// stored: `{prefix}/_sizes/{source}/{canonical spec}.{ext}`, one folder per original so
+    /// stored: `{prefix}/_sizes/{source, flat}/{canonical spec}.{ext}` ([`Key::flat`]: `a/b`
+    /// is `a%2Fb`), one folder per original so
     /// that replacing or deleting the original finds them all. The key is derived from the
     /// spec alone, so it is known before anything is read, and a changed preset (another
     /// spec) can never be answered with a thumbnail made for the old one.
@@ -88,12 +89,16 @@ impl Thumbnailer {
         Ok(())
     }
 
+    /// `{prefix}/_sizes/{source, flat}`: a folder per key whose name is no other key's
+    /// ([`Key::flat`]), so listing it finds the sizes of `source` and never those of
+    /// `source/...`, and none of them can be a prefix of another key's.
     fn sizes_folder(&self, source: &Key) -> String {
         let prefix = self.prefix.trim_matches('/');
+        let flat = source.flat();
         if prefix.is_empty() {
-            format!("{SIZES}/{source}")
+            format!("{SIZES}/{flat}")
         } else {
-            format!("{prefix}/{SIZES}/{source}")
+            format!("{prefix}/{SIZES}/{flat}")
         }
     }
 }

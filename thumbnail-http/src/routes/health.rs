@@ -12,7 +12,13 @@ pub(crate) async fn readyz(State(s): State<AppState>) -> Handler {
     Ok(axum::Json(serde_json::json!({ "status": "ready" })).into_response())
 }
 
-pub(crate) async fn metrics_text(State(s): State<AppState>) -> Response {
+pub(crate) async fn metrics_text(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if let Err(e) = s.0.auth.check_metrics(&headers) {
+        return e.into_response();
+    }
     let text = s.0.metrics.render(s.0.gate.running(), s.0.gate.waiting());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
+use crate::auth::Access;
 use crate::body::admit_body;
 use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
@@ -82,10 +83,12 @@ pub(crate) async fn put_image(
 /// under the limit of original reads at once; its ETag is the store's, `Range` is honoured.
 pub(crate) async fn get_image(
     State(s): State<AppState>,
+    Extension(access): Extension<Access>,
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Handler {
     let key = key(&raw)?;
+    s.0.auth.check_original(access)?;
     let permit = s.0.reads.clone().try_acquire_owned().map_err(|_| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,0 +1,94 @@
+//! Which `Host` an open server answers: without credentials, any web page the user visits
+//! could otherwise reach a loopback server through DNS rebinding (a name of the attacker's
+//! that resolves to 127.0.0.1) and PUT or DELETE through the user's browser. A browser always
+//! sends the name it resolved, so a server that answers only its own names is out of reach.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// The host names (ports aside) a server answers; others get a JSON 421 before any handler
+/// runs, so nothing is read or stored.
+///
+/// ```
+/// let hosts = thumbnail_http::AllowedHosts::loopback("127.0.0.1:8080".parse().unwrap(), &["photos.internal".into()]);
+/// assert!(hosts.allows("localhost:8080") && hosts.allows("[::1]:8080") && hosts.allows("PHOTOS.internal"));
+/// assert!(!hosts.allows("attacker.example:8080"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct AllowedHosts(Arc<Vec<String>>);
+
+impl AllowedHosts {
+    /// `localhost`, `127.0.0.1`, `[::1]`, the address listened on, and `extra`
+    /// (`--allowed-hosts`).
+    pub fn loopback(listen: SocketAddr, extra: &[String]) -> Self {
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        names.push(match listen {
+            SocketAddr::V4(a) => a.ip().to_string(),
+            SocketAddr::V6(a) => format!("[{}]", a.ip()),
+        });
+        Self::only(names.into_iter().chain(extra.iter().cloned()))
+    }
+
+    /// Exactly these names (a port, if given, is ignored).
+    pub fn only(names: impl IntoIterator<Item = String>) -> Self {
+        let mut names: Vec<String> = names.into_iter().map(|n| normal(&n)).collect();
+        names.sort();
+        names.dedup();
+        AllowedHosts(Arc::new(names))
+    }
+
+    /// Whether a `Host` header's value names one of them.
+    pub fn allows(&self, host: &str) -> bool {
+        let name = normal(host);
+        self.0.iter().any(|n| *n == name)
+    }
+}
+
+/// A host name without its port, lower-cased, without a trailing dot.
+fn normal(host: &str) -> String {
+    let host = host.trim();
+    let name = if host.starts_with('[') {
+        host.find(']').map_or(host, |end| &host[..=end])
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        }
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// `router` answering only requests whose `Host` (or absolute URI) is one of `hosts`.
+pub fn with_allowed_hosts(router: Router, hosts: AllowedHosts) -> Router {
+    router.layer(from_fn_with_state(hosts, check_host))
+}
+
+async fn check_host(State(hosts): State<AllowedHosts>, req: Request, next: Next) -> Response {
+    let given = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    match given {
+        Some(host) if !hosts.allows(&host) => ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "host_not_allowed",
+            "this server answers only its own host names without credentials \
+             (add others with --allowed-hosts)",
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
