@@ -69,18 +69,18 @@ fn connections_are_bounded_in_number_and_time() {
     let mut half = Vec::new();
     for _ in 0..2 {
         let mut s = connect(&server);
-        s.write_all(b"POST /thumbnail HTTP/1.1\r\nHost: x\r\n")
+        s.write_all(b"POST /thumbnail HTTP/1.1\r\nHost: localhost\r\n")
             .unwrap();
         half.push(s);
     }
     let mut silent: Vec<TcpStream> = (0..2).map(|_| connect(&server)).collect();
     std::thread::sleep(Duration::from_millis(200));
 
-    let (status, text) = request(&server, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (status, text) = request(&server, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(status, 200, "{text}");
     let (status, text) = request(
         &server,
-        "POST /thumbnail HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+        "POST /thumbnail HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n",
     );
     assert_eq!(status, 503, "{text}");
     assert!(text.contains("too_many_connections"), "{text}");
@@ -91,7 +91,7 @@ fn connections_are_bounded_in_number_and_time() {
             "a connection was held open"
         );
     }
-    let (status, text) = request(&server, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    let (status, text) = request(&server, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
     assert_eq!(status, 200, "{text}");
 }
 
@@ -116,7 +116,7 @@ fn a_client_that_stops_reading_is_cut_off() {
         dir.path(),
     );
     let mut s = connect(&server);
-    s.write_all(b"GET /images/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.write_all(b"GET /images/big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     // Read nothing for a while: the server's writes stall, then it gives up.
     std::thread::sleep(Duration::from_secs(3));
@@ -145,7 +145,7 @@ fn sigterm_does_not_wait_for_half_sent_requests() {
         dir.path(),
     );
     let mut half = connect(&server);
-    half.write_all(b"PUT /images/a.jpg HTTP/1.1\r\nHost: x\r\n")
+    half.write_all(b"PUT /images/a.jpg HTTP/1.1\r\nHost: localhost\r\n")
         .unwrap();
     let _idle = connect(&server);
     std::thread::sleep(Duration::from_millis(200));
@@ -245,4 +245,130 @@ fn leftover_temporary_files_are_removed_at_startup() {
         "a write may still be going on"
     );
     assert!(store.join("keep#me.jpg").exists(), "not a temporary file");
+}
+
+/// A request with its own `Host` and body, on its own connection; the status and the answer.
+fn send(server: &Serve, method: &str, path: &str, host: &str, body: &[u8]) -> (u16, String) {
+    let mut s = connect(server);
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // A refused request is answered (and the connection closed) before its body is read.
+    let _ = s.write_all(body);
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// Issue 31, item 3: the open loopback default answers only its own host names, so a web
+/// page cannot PUT or DELETE through the user's browser by DNS rebinding; `--allowed-hosts`
+/// adds names. Item 2: a link placed in the data folder is not served, written through or
+/// removed through.
+#[test]
+fn an_open_server_answers_its_own_names_and_follows_no_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = std::fs::read(thumbnail_testkit::corpus_path(
+        "photos/camera-2164x1626.jpg",
+    ))
+    .unwrap();
+    let server = Serve::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--allowed-hosts",
+            "photos.internal",
+        ],
+        dir.path(),
+    );
+    let port = server.base.rsplit(':').next().unwrap().to_string();
+    let originals = dir.path().join("thumbnail-data/originals");
+    for host in [
+        format!("attacker.example:{port}"),
+        "rebind.attacker.example".into(),
+        format!("127.0.0.2:{port}"),
+    ] {
+        let (status, text) = send(&server, "PUT", "/images/a.jpg", &host, &photo);
+        assert_eq!(status, 421, "{host}: {text}");
+        assert!(text.contains("\"error\":\"host_not_allowed\""), "{text}");
+        assert_eq!(
+            send(&server, "DELETE", "/images/x.jpg", &host, b"").0,
+            421,
+            "{host}"
+        );
+        assert_eq!(
+            send(&server, "GET", "/thumbnails/x.jpg", &host, b"").0,
+            421,
+            "{host}"
+        );
+    }
+    assert!(
+        !originals.join("a.jpg").exists(),
+        "a refused host stored something"
+    );
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("photos.internal:{port}"),
+    ] {
+        let (status, text) = send(&server, "PUT", "/images/a.jpg", &host, &photo);
+        assert_eq!(status, 201, "{host}: {}", &text[..text.len().min(300)]);
+    }
+
+    let outside = dir.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("secret"), b"root:x:0:0").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret"), originals.join("passwd")).unwrap();
+    std::os::unix::fs::symlink(&outside, originals.join("linked")).unwrap();
+    let host = format!("localhost:{port}");
+    let (status, text) = send(&server, "GET", "/images/passwd", &host, b"");
+    assert_eq!(status, 404, "{text}");
+    assert!(
+        !text.contains("root:x") && !text.contains(dir.path().to_str().unwrap()),
+        "{text}"
+    );
+    assert_eq!(
+        send(&server, "GET", "/images/linked/secret", &host, b"").0,
+        404
+    );
+    assert_eq!(
+        send(&server, "PUT", "/images/linked/b.jpg", &host, &photo).0,
+        404
+    );
+    assert!(
+        !outside.join("b.jpg").exists(),
+        "written through a linked folder"
+    );
+    send(&server, "DELETE", "/images/linked/secret", &host, b"");
+    send(&server, "DELETE", "/images/passwd", &host, b"");
+    assert_eq!(
+        std::fs::read(outside.join("secret")).unwrap(),
+        b"root:x:0:0"
+    );
+}
+
+/// Issue 31, item 2, for the batch: a link in an input folder is not read.
+#[test]
+fn the_batch_follows_no_link_in_its_input_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let photo = thumbnail_testkit::corpus_path("photos/camera-2164x1626.jpg");
+    std::fs::copy(&photo, input.join("real.jpg")).unwrap();
+    std::os::unix::fs::symlink(&photo, input.join("linked.jpg")).unwrap();
+    let out = run(&[input.to_str().unwrap(), "--out-dir", "out"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut made: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    made.sort();
+    assert_eq!(made, ["real.jpg"]);
 }

@@ -21,8 +21,12 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(target_os = "linux")]
+mod beneath;
 mod cores;
 mod error;
+#[cfg(target_os = "linux")]
+mod folder;
 mod info;
 mod key;
 mod local_read;

@@ -110,14 +110,14 @@ fn open_to_read(path: &std::path::Path, max_bytes: u64) -> std::io::Result<(std:
 /// Asks the kernel to read `file` into its cache in the background: a file not yet cached
 /// (a camera's card, a network disk) is then read while the images before it render.
 #[cfg(target_os = "linux")]
-fn will_need(file: &std::fs::File) {
+pub(crate) fn will_need(file: &std::fs::File) {
     use nix::fcntl::{PosixFadviseAdvice, posix_fadvise};
     // Only a hint: a filesystem that ignores it is read when the caller reads.
     let _ = posix_fadvise(file, 0, 0, PosixFadviseAdvice::POSIX_FADV_WILLNEED);
 }
 
 #[cfg(not(target_os = "linux"))]
-fn will_need(_file: &std::fs::File) {}
+pub(crate) fn will_need(_file: &std::fs::File) {}
 
 /// An object of a local folder, opened and not yet read: see [`crate::Store::open_local`].
 ///

@@ -27,13 +27,17 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct ObjectStoreBackend {
     inner: Arc<dyn ObjectStore>,
-    url: String,
+    pub(crate) url: String,
     /// Whether the backend stores attributes (content type, cache control).
     keeps_attributes: bool,
     /// The folder of a local store.
     root: Option<std::path::PathBuf>,
     /// The same store as `inner` when it is a local folder, for paths of its objects.
     local: Option<Arc<LocalFileSystem>>,
+    /// A local folder's own descriptor: on Linux every object of a folder is reached through
+    /// it, never through a link (`beneath.rs`).
+    #[cfg(target_os = "linux")]
+    folder: Option<Arc<crate::beneath::Beneath>>,
 }
 
 impl ObjectStoreBackend {
@@ -56,12 +60,19 @@ impl ObjectStoreBackend {
             .with_fsync(true)
             .with_automatic_cleanup(false);
         let fs = Arc::new(fs);
+        #[cfg(target_os = "linux")]
+        let folder = crate::beneath::Beneath::open(&root).map_err(|e| StoreError::InvalidUrl {
+            url: url.clone(),
+            reason: format!("cannot open the folder: {e}"),
+        })?;
         Ok(ObjectStoreBackend {
             inner: fs.clone(),
             url: format!("file://{}", root.display()),
             keeps_attributes: false,
             root: Some(root),
             local: Some(fs),
+            #[cfg(target_os = "linux")]
+            folder: Some(Arc::new(folder)),
         })
     }
 
@@ -77,6 +88,8 @@ impl ObjectStoreBackend {
             keeps_attributes: true,
             root: None,
             local: None,
+            #[cfg(target_os = "linux")]
+            folder: None,
         }
     }
 
@@ -166,7 +179,7 @@ impl ObjectStoreBackend {
 
     /// For a backend without attributes: the content type from the first bytes (magic
     /// numbers), else from the key's extension.
-    fn guess_type(key: &Key, head: &[u8]) -> Option<String> {
+    pub(crate) fn guess_type(key: &Key, head: &[u8]) -> Option<String> {
         thumbnail_core::sniff(head)
             .ok()
             .map(|f| f.mime())
@@ -183,6 +196,11 @@ impl Store for ObjectStoreBackend {
 
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Object, StoreError> {
         let path = self.path(key)?;
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            let _ = path;
+            return self.folder_get(folder, key, max_bytes).await;
+        }
         let result = self
             .inner
             .get_opts(&path, GetOptions::default())
@@ -226,6 +244,15 @@ impl Store for ObjectStoreBackend {
         max_bytes: u64,
     ) -> Option<Result<LocalObject, StoreError>> {
         let fs = self.local.as_ref()?;
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            let _ = fs;
+            let opened = match self.path(key) {
+                Ok(_) => self.folder_open(folder, key, max_bytes).await,
+                Err(e) => Err(e),
+            };
+            return Some(opened.map(|(object, _)| object));
+        }
         Some(self.open_file(fs, key, max_bytes).await)
     }
 
@@ -235,6 +262,11 @@ impl Store for ObjectStoreBackend {
         range: Option<std::ops::Range<u64>>,
     ) -> Result<ObjectStream, StoreError> {
         let path = self.path(key)?;
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            let _ = path;
+            return self.folder_stream(folder, key, range).await;
+        }
         let options = GetOptions {
             range: range.map(object_store::GetRange::Bounded),
             ..GetOptions::default()
@@ -262,6 +294,12 @@ impl Store for ObjectStoreBackend {
     }
 
     async fn clean_temporaries(&self, older_than: Duration) -> Result<usize, StoreError> {
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            return self
+                .folder_clean(folder, SystemTime::now() - older_than)
+                .await;
+        }
         let Some(root) = self.root.clone() else {
             return Ok(0);
         };
@@ -289,6 +327,11 @@ impl Store for ObjectStoreBackend {
         options: &PutOptions,
     ) -> Result<ObjectMeta, StoreError> {
         let path = self.path(key)?;
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            let _ = path;
+            return self.folder_put(folder, key, body).await;
+        }
         let mut attributes = Attributes::new();
         if self.keeps_attributes {
             if let Some(ct) = &options.content_type {
@@ -336,6 +379,11 @@ impl Store for ObjectStoreBackend {
 
     async fn head(&self, key: &Key) -> Result<ObjectMeta, StoreError> {
         let path = self.path(key)?;
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            let _ = path;
+            return self.folder_head(folder, key).await;
+        }
         if self.keeps_attributes {
             // A head request that also returns the attributes.
             let result = self
@@ -372,6 +420,11 @@ impl Store for ObjectStoreBackend {
 
     async fn delete(&self, key: &Key) -> Result<(), StoreError> {
         let path = self.path(key)?;
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            let _ = path;
+            return self.folder_delete(folder, key).await;
+        }
         match self.inner.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.err(key.as_str(), e)),
@@ -379,6 +432,10 @@ impl Store for ObjectStoreBackend {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError> {
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            return self.folder_list(folder, prefix).await;
+        }
         let folder = prefix.trim_matches('/');
         let path = if folder.is_empty() {
             None
@@ -406,6 +463,10 @@ impl Store for ObjectStoreBackend {
     }
 
     async fn check(&self) -> Result<(), StoreError> {
+        #[cfg(target_os = "linux")]
+        if let Some(folder) = &self.folder {
+            return self.folder_check(folder).await;
+        }
         // Listing nothing in particular proves the store answers.
         let mut stream = self.inner.list(None);
         match stream.try_next().await {

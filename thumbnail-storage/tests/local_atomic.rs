@@ -1,8 +1,7 @@
-//! Local writes are atomic: readers racing a writer see the old object or the new one, whole.
-//!
-//! How: object_store's LocalFileSystem writes each object to a staging file beside it and
-//! renames it over the old one (rename(2) replaces atomically); with fsync on, a crash leaves
-//! the old file or the new one, never a torn one.
+//! A local folder's objects: writes are atomic (readers racing a writer see the old object or
+//! the new one, whole: each object is written to a staging file beside it and renamed over
+//! the old one, with fsync, so a crash leaves one of them), and nothing outside the folder is
+//! reached through a link, nor a special file opened as an object.
 
 mod common;
 
@@ -63,4 +62,118 @@ async fn readers_never_see_half_a_file() {
         common::files_under(&dir.path().join("root")),
         ["racy/object.bin"]
     );
+}
+
+/// Issue 31, item 2: links placed in the folder (to a file, to a folder outside it) and
+/// special files (a FIFO) are no objects: reads, heads, streams, opens, writes, deletes and
+/// lists all refuse them or pass them over, and nothing outside the folder is read, written
+/// or removed. A FIFO answers at once instead of hanging a thread.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn links_and_special_files_are_not_objects() {
+    use std::os::unix::fs::symlink;
+    use thumbnail_storage::StoreError;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+    std::fs::create_dir_all(outside.join("deep")).unwrap();
+    std::fs::write(outside.join("secret"), b"outside the store").unwrap();
+    let store = ObjectStoreBackend::local(&root).unwrap();
+    symlink(outside.join("secret"), root.join("passwd")).unwrap();
+    symlink(&outside, root.join("linked")).unwrap();
+    std::fs::create_dir(root.join("real")).unwrap();
+    symlink("../../outside/secret", root.join("real/relative")).unwrap();
+    let fifo = root.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let missing = |r: Result<(), StoreError>, what: &str| {
+        assert!(
+            matches!(r, Err(StoreError::NotFound { .. })),
+            "{what}: {r:?}"
+        );
+    };
+    let within = std::time::Duration::from_secs(5);
+    for name in [
+        "passwd",
+        "linked/secret",
+        "real/relative",
+        "pipe",
+        "linked/deep",
+    ] {
+        let key = Key::new(name).unwrap();
+        let get = tokio::time::timeout(within, store.get(&key, 1 << 20))
+            .await
+            .unwrap();
+        missing(get.map(drop), &format!("get {name}"));
+        missing(store.head(&key).await.map(drop), &format!("head {name}"));
+        missing(
+            store.stream(&key, None).await.map(drop),
+            &format!("stream {name}"),
+        );
+        let opened = store.open_local(&key, 1 << 20).await.unwrap();
+        missing(opened.map(drop), &format!("open {name}"));
+    }
+    let put = |name: &str| {
+        let (store, key) = (store.clone(), Key::new(name).unwrap());
+        async move {
+            store
+                .put(&key, Bytes::from_static(b"x"), &PutOptions::default())
+                .await
+        }
+    };
+    missing(put("passwd").await.map(drop), "put over a link");
+    missing(
+        put("linked/new.jpg").await.map(drop),
+        "put through a linked folder",
+    );
+    missing(
+        put("linked/deep/new.jpg").await.map(drop),
+        "put through a linked folder, deeper",
+    );
+    missing(put("pipe").await.map(drop), "put over a FIFO");
+    assert!(!outside.join("new.jpg").exists() && !outside.join("deep/new.jpg").exists());
+    assert_eq!(
+        std::fs::read(outside.join("secret")).unwrap(),
+        b"outside the store"
+    );
+    missing(
+        store.delete(&Key::new("passwd").unwrap()).await,
+        "delete a link",
+    );
+    missing(
+        store.delete(&Key::new("pipe").unwrap()).await,
+        "delete a FIFO",
+    );
+    store
+        .delete(&Key::new("linked/secret").unwrap())
+        .await
+        .unwrap_err();
+    assert!(root.join("passwd").symlink_metadata().is_ok() && fifo.exists());
+    assert!(
+        outside.join("secret").exists(),
+        "a file outside was removed"
+    );
+    put("real/ok.jpg").await.unwrap();
+    let keys: Vec<String> = store
+        .list("")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.key.to_string())
+        .collect();
+    assert_eq!(keys, ["real/ok.jpg"]);
+    assert!(store.list("linked").await.unwrap().is_empty());
+    // A folder replaced by a link after the store opened is not followed either.
+    std::fs::rename(root.join("real"), dir.path().join("moved")).unwrap();
+    symlink(&outside, root.join("real")).unwrap();
+    missing(
+        put("real/ok.jpg").await.map(drop),
+        "put through a swapped folder",
+    );
+    assert!(!outside.join("ok.jpg").exists());
 }
