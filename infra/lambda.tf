@@ -40,6 +40,7 @@ resource "aws_lambda_function" "this" {
       THUMBNAIL_REQUEST_TIMEOUT    = "${max(1, var.timeout_seconds - 2)}s"
       THUMBNAIL_CREDENTIALS_SECRET = local.credentials_secret_arn
       THUMBNAIL_PUBLIC_READS       = tostring(var.public_reads)
+      THUMBNAIL_PUBLIC_ORIGINALS   = tostring(var.public_originals)
       THUMBNAIL_CORS_ORIGINS       = join(",", var.cors_origins)
       RUST_LOG                     = "info"
     }

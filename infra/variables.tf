@@ -194,7 +194,13 @@ variable "backfill" {
 }
 
 variable "public_reads" {
-  description = "Let GET requests (thumbnails, originals) through without credentials."
+  description = "Let GET requests of thumbnails and info through without credentials (originals still need them, see public_originals)."
+  type        = bool
+  default     = false
+}
+
+variable "public_originals" {
+  description = "With public_reads, let originals through without credentials too: they keep their EXIF, which may hold the photo's location."
   type        = bool
   default     = false
 }

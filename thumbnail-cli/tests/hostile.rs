@@ -37,8 +37,14 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
 fn request(server: &Serve, head: &str) -> (u16, String) {
     let mut s = connect(server);
     s.write_all(head.as_bytes()).unwrap();
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
+    answer(&mut s)
+}
+
+/// The status and text of the answer on `s`, read to its end.
+fn answer(s: &mut TcpStream) -> (u16, String) {
+    let mut bytes = Vec::new();
+    let _ = s.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
     let status = text
         .split(' ')
         .nth(1)

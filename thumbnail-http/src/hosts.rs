@@ -51,7 +51,7 @@ impl AllowedHosts {
     /// Whether a `Host` header's value names one of them.
     pub fn allows(&self, host: &str) -> bool {
         let name = normal(host);
-        self.0.iter().any(|n| *n == name)
+        self.0.contains(&name)
     }
 }
 

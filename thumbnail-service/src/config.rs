@@ -363,6 +363,9 @@ mod tests {
             ("THUMBNAIL_THUMBS", "s3://c"),
             ("THUMBNAIL_API_KEYS", "k1,k2"),
             ("THUMBNAIL_PUBLIC_READS", "true"),
+            ("THUMBNAIL_PUBLIC_ORIGINALS", "true"),
+            ("THUMBNAIL_ALLOWED_HOSTS", "photos.internal,cdn.example"),
+            ("THUMBNAIL_METRICS_TOKEN", "scrape-0123456789abcdef"),
             ("THUMBNAIL_INSECURE_NO_AUTH", "false"),
             ("THUMBNAIL_MAX_PIXELS", "1000"),
             ("THUMBNAIL_IMAGE_TIMEOUT", "2s"),
@@ -373,7 +376,27 @@ mod tests {
         .unwrap();
         assert_eq!(c.thumbs.as_deref(), Some("s3://c"));
         assert_eq!(c.api_keys, ["k1", "k2"]);
-        assert!(c.public_reads && !c.insecure_no_auth);
+        assert!(c.public_reads && c.public_originals && !c.insecure_no_auth);
+        assert_eq!(c.allowed_hosts, ["photos.internal", "cdn.example"]);
+        let keyed = lookup(&[
+            ("THUMBNAIL_PUBLIC_ORIGINALS", "true"),
+            ("THUMBNAIL_METRICS_TOKEN", "scrape-0123456789abcdef"),
+        ])
+        .unwrap();
+        let auth = keyed.auth().unwrap();
+        assert!(auth.public_originals);
+        assert_eq!(
+            auth.metrics_token.as_deref(),
+            Some("scrape-0123456789abcdef")
+        );
+        let short = lookup(&[("THUMBNAIL_METRICS_TOKEN", "short")]).unwrap();
+        assert!(
+            short
+                .auth()
+                .unwrap_err()
+                .to_string()
+                .contains("THUMBNAIL_METRICS_TOKEN")
+        );
         assert_eq!(c.limits.max_pixels, 1000);
         assert_eq!(c.limits.image_timeout, Some(Duration::from_secs(2)));
         assert_eq!(c.storage.store_timeout, Duration::from_millis(500));

@@ -209,13 +209,12 @@ impl Beneath {
     }
 }
 
-/// Visits every regular file below `dir` (whose key prefix is `at`): objects with `None`,
-/// temporary files with their folder and name (for `clean`). Never follows a link.
-fn walk(
-    dir: OwnedFd,
-    at: &str,
-    visit: &mut dyn FnMut(String, FileStat, Option<(&OwnedFd, &OsStr)>) -> io::Result<()>,
-) -> io::Result<()> {
+/// What `walk` calls for each regular file: its key, its stat, and for a temporary file its
+/// folder and name (so `clean` can remove it).
+type Visit<'a> = dyn FnMut(String, FileStat, Option<(&OwnedFd, &OsStr)>) -> io::Result<()> + 'a;
+
+/// Visits every regular file below `dir` (whose key prefix is `at`). Never follows a link.
+fn walk(dir: OwnedFd, at: &str, visit: &mut Visit<'_>) -> io::Result<()> {
     let names: Vec<Vec<u8>> = {
         let mut listing = nix::dir::Dir::from_fd(dir.try_clone()?)?;
         listing
@@ -316,4 +315,34 @@ pub(crate) fn head_bytes(file: &File, n: usize) -> io::Result<Vec<u8>> {
 /// `fstat` of an open file as `FileStat`.
 pub(crate) fn stat(file: &File) -> io::Result<FileStat> {
     Ok(nix::sys::stat::fstat(file.as_fd())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk older kernels get refuses what openat2 refuses: a link at the end or on the
+    /// way, and a FIFO (without blocking).
+    #[test]
+    fn the_walk_without_openat2_follows_no_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("root"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join("real")).unwrap();
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("secret"), b"s").unwrap();
+        std::fs::write(root.join("real/ok"), b"ok").unwrap();
+        std::os::unix::fs::symlink(outside.join("secret"), root.join("real/link")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("linked")).unwrap();
+        nix::unistd::mkfifo(&root.join("pipe"), Mode::from_bits_truncate(0o644)).unwrap();
+        let b = Beneath::open(&root).unwrap();
+        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        assert!(b.walk_open("real/ok", flags).is_ok());
+        for key in ["real/link", "linked/secret", "missing/x"] {
+            let e = b.walk_open(key, flags).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::NotFound, "{key}: {e}");
+        }
+        // The FIFO opens (non-blocking) but is no object.
+        let fd = b.walk_open("pipe", flags).unwrap();
+        assert!(!File::from(fd).metadata().unwrap().is_file());
+    }
 }

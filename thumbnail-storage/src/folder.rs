@@ -78,14 +78,13 @@ impl ObjectStoreBackend {
         max_bytes: u64,
     ) -> Result<Object, StoreError> {
         let object = self.folder_open(folder, key, max_bytes).await?;
-        let meta = self.folder_meta(key.clone(), &object.1);
+        let mut meta = self.folder_meta(key.clone(), &object.1);
         let bytes = tokio::task::spawn_blocking(move || object.0.read())
             .await
             .map_err(|e| StoreError::Other {
                 store: self.url.clone(),
                 message: e.to_string(),
             })??;
-        let mut meta = meta;
         meta.content_type = Self::guess_type(key, &bytes);
         Ok(Object { bytes, meta })
     }
