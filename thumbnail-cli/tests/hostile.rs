@@ -263,15 +263,7 @@ fn send(server: &Serve, method: &str, path: &str, host: &str, body: &[u8]) -> (u
     s.write_all(head.as_bytes()).unwrap();
     // A refused request is answered (and the connection closed) before its body is read.
     let _ = s.write_all(body);
-    let mut answer = Vec::new();
-    let _ = s.read_to_end(&mut answer);
-    let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, text)
+    answer(&mut s)
 }
 
 /// Issue 31, item 3: the open loopback default answers only its own host names, so a web
