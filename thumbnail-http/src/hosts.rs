@@ -6,10 +6,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
@@ -40,9 +39,13 @@ impl AllowedHosts {
         Self::only(names.into_iter().chain(extra.iter().cloned()))
     }
 
-    /// Exactly these names (a port, if given, is ignored).
+    /// Exactly these names (a port, if given, is ignored; blank ones are none).
     pub fn only(names: impl IntoIterator<Item = String>) -> Self {
-        let mut names: Vec<String> = names.into_iter().map(|n| normal(&n)).collect();
+        let mut names: Vec<String> = names
+            .into_iter()
+            .map(|n| normal(&n))
+            .filter(|n| !n.is_empty())
+            .collect();
         names.sort();
         names.dedup();
         AllowedHosts(Arc::new(names))
@@ -69,12 +72,12 @@ fn normal(host: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// `router` answering only requests whose `Host` (or absolute URI) is one of `hosts`.
-pub fn with_allowed_hosts(router: Router, hosts: AllowedHosts) -> Router {
-    router.layer(from_fn_with_state(hosts, check_host))
-}
-
-async fn check_host(State(hosts): State<AllowedHosts>, req: Request, next: Next) -> Response {
+/// Refuses a request whose `Host` (or absolute URI) is not one of `hosts`.
+pub(crate) async fn check_host(
+    State(hosts): State<AllowedHosts>,
+    req: Request,
+    next: Next,
+) -> Response {
     // Probes (a load balancer's, Kubernetes') name the address they dial; these two read
     // and change nothing.
     if matches!(req.uri().path(), "/healthz" | "/readyz") {

@@ -67,7 +67,7 @@ use tokio::sync::Semaphore;
 pub use crate::auth::{Auth, DEFAULT_MAX_SIGNED_LIFETIME, MIN_KEY_BYTES, check_key, sign};
 pub use crate::error::ApiError;
 pub use crate::gate::JobGate;
-pub use crate::hosts::{AllowedHosts, with_allowed_hosts};
+pub use crate::hosts::AllowedHosts;
 pub use crate::metrics::Metrics;
 pub use crate::negotiate::FormatClass;
 pub use crate::server::{ServerLimits, serve};
@@ -197,6 +197,17 @@ impl AppState {
 
 /// The API's router.
 pub fn router(state: AppState) -> Router {
+    routes(state, None)
+}
+
+/// The API's router answering, while no credentials are configured, only requests for
+/// `hosts` (a JSON 421 otherwise, before anything is read or stored): what keeps an open
+/// server on loopback out of reach of DNS rebinding. With credentials it is [`router`].
+pub fn router_for_hosts(state: AppState, hosts: AllowedHosts) -> Router {
+    routes(state, Some(hosts))
+}
+
+fn routes(state: AppState, hosts: Option<AllowedHosts>) -> Router {
     // Everything that touches images needs credentials (when any are configured); health and
     // metrics do not, so load balancers and scrapers can reach them.
     let images = Router::new()
@@ -214,13 +225,17 @@ pub fn router(state: AppState) -> Router {
         .route("/thumbnail", post(routes::thumbnails::post_thumbnail))
         .route("/uploads/{*key}", post(routes::uploads::post_upload))
         .route_layer(from_fn_with_state(state.clone(), middleware::authorize));
-    Router::new()
+    let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(routes::health::readyz))
         .route("/metrics", get(routes::health::metrics_text))
         .merge(images)
-        .fallback(|| async { ApiError::not_found("route") })
-        .layer(from_fn_with_state(state.clone(), middleware::observe))
+        .fallback(|| async { ApiError::not_found("route") });
+    // Inside `observe`, so a refused host is answered like any other refusal.
+    if let Some(hosts) = hosts.filter(|_| !state.0.auth.enabled()) {
+        app = app.layer(from_fn_with_state(hosts, hosts::check_host));
+    }
+    app.layer(from_fn_with_state(state.clone(), middleware::observe))
         .layer(from_fn_with_state(state.clone(), cors::cors))
         .with_state(state)
 }

@@ -124,7 +124,7 @@ fn request_id() -> String {
 /// Checks credentials before a handler runs: GET and HEAD are reads (public when configured
 /// so), anything else a write.
 pub(crate) async fn authorize(State(s): State<AppState>, mut req: Request, next: Next) -> Handler {
-    crate::query::refuse_repeated(req.uri().query().unwrap_or(""))?;
+    crate::query::refuse_repeated(req.uri())?;
     let read = matches!(*req.method(), Method::GET | Method::HEAD);
     let access =
         s.0.auth

@@ -63,17 +63,17 @@ pub(crate) async fn as_json(resp: Response) -> Response {
         "" => status.canonical_reason().unwrap_or("error").to_string(),
         t => t.chars().take(300).collect(),
     };
-    let code = code(status);
-    let mut answer = ApiError::new(status, code, message).into_response();
+    let (made, body) = ApiError::new(status, code(status), message)
+        .into_response()
+        .into_parts();
+    // The answer's own headers (`Allow` of a 405, say) stay; its body is the JSON one.
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let (new, body) = answer.into_parts();
-    answer = Response::from_parts(parts, body);
-    answer.extensions_mut().extend(new.extensions);
-    answer
+    parts.extensions.extend(made.extensions);
+    Response::from_parts(parts, body)
 }
 
 fn code(status: StatusCode) -> &'static str {

@@ -55,17 +55,13 @@ pub(crate) fn spec_from_query(
 /// Refuses a query that names an option twice (`width=320&width=500`): which one counts
 /// would depend on the reader, and a signature made for one order would hold for the other.
 /// Names are compared as decoded (`%77idth` is `width`).
-pub(crate) fn refuse_repeated(query: &str) -> Result<(), ApiError> {
-    if query.is_empty() {
+pub(crate) fn refuse_repeated(uri: &axum::http::Uri) -> Result<(), ApiError> {
+    if uri.query().is_none_or(str::is_empty) {
         return Ok(());
     }
-    let pairs: Pairs = axum::extract::Query::<Pairs>::try_from_uri(
-        &format!("/?{query}")
-            .parse()
-            .map_err(|_| bad_query("the query string does not parse"))?,
-    )
-    .map_err(|e| bad_query(&e.body_text()))?
-    .0;
+    let pairs: Pairs = axum::extract::Query::<Pairs>::try_from_uri(uri)
+        .map_err(|e| bad_query(&e.body_text()))?
+        .0;
     let mut names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use thumbnail_http::{AppState, Auth, HttpConfig, ServerLimits, check_key};
+use thumbnail_http::{AllowedHosts, AppState, Auth, HttpConfig, ServerLimits, check_key};
 use thumbnail_storage::{Cores, Store, Thumbnailer, open};
 
 use crate::config::{Config, MAX_SYNC_BODY, Profile};
@@ -30,28 +30,17 @@ pub struct Service {
 impl Service {
     /// The API's router. Without credentials it answers only its own host names: those of
     /// loopback and `listen` (a server's address) and `--allowed-hosts`; on Lambda (no
-    /// `listen`) only `--allowed-hosts`, when given.
+    /// `listen`) only `--allowed-hosts`, when given (`thumbnail_http::router_for_hosts`).
     pub fn router(&self, listen: Option<std::net::SocketAddr>) -> axum::Router {
-        let app = thumbnail_http::router(self.state.clone());
-        if self.auth.enabled() {
-            return app;
-        }
-        let extra: Vec<String> = self
-            .allowed_hosts
-            .iter()
-            .map(|h| h.trim().to_string())
-            .filter(|h| !h.is_empty())
-            .collect();
-        match listen {
-            Some(addr) => thumbnail_http::with_allowed_hosts(
-                app,
-                thumbnail_http::AllowedHosts::loopback(addr, &extra),
-            ),
-            None if !extra.is_empty() => {
-                thumbnail_http::with_allowed_hosts(app, thumbnail_http::AllowedHosts::only(extra))
+        let extra = &self.allowed_hosts;
+        let hosts = match listen {
+            Some(addr) => AllowedHosts::loopback(addr, extra),
+            None if extra.iter().any(|h| !h.trim().is_empty()) => {
+                AllowedHosts::only(extra.iter().cloned())
             }
-            None => app,
-        }
+            None => return thumbnail_http::router(self.state.clone()),
+        };
+        thumbnail_http::router_for_hosts(self.state.clone(), hosts)
     }
 }
 

@@ -241,7 +241,9 @@ fn walk(dir: OwnedFd, at: &str, visit: &mut Visit<'_>) -> io::Result<()> {
                     walk(sub, &key, visit)?;
                 }
             }
-            SFlag::S_IFREG if is_temporary(text) => visit(key, stat, Some((&dir, name)))?,
+            SFlag::S_IFREG if crate::local_read::is_temporary(text) => {
+                visit(key, stat, Some((&dir, name)))?
+            }
             SFlag::S_IFREG => visit(key, stat, None)?,
             _ => {}
         }
@@ -282,11 +284,6 @@ fn temporary_name(name: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     format!("{name}#{}{n:06}", std::process::id())
-}
-
-pub(crate) fn is_temporary(name: &str) -> bool {
-    name.rsplit_once('#')
-        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 pub(crate) fn modified(stat: &FileStat) -> SystemTime {

@@ -62,7 +62,7 @@ impl ObjectStoreBackend {
     fn folder_meta(&self, key: Key, stat: &nix::sys::stat::FileStat) -> ObjectMeta {
         ObjectMeta {
             key,
-            size: u64::try_from(stat.st_size).unwrap_or(0),
+            size: size_of(stat),
             content_type: None,
             cache_control: None,
             etag: Some(beneath::etag(stat)),
@@ -71,20 +71,34 @@ impl ObjectStoreBackend {
         }
     }
 
+    /// Opens, checks and reads the object in one trip to the blocking pool.
     pub(crate) async fn folder_get(
         &self,
         folder: &Arc<Beneath>,
         key: &Key,
         max_bytes: u64,
     ) -> Result<Object, StoreError> {
-        let object = self.folder_open(folder, key, max_bytes).await?;
-        let mut meta = self.folder_meta(key.clone(), &object.1);
-        let bytes = tokio::task::spawn_blocking(move || object.0.read())
-            .await
-            .map_err(|e| StoreError::Other {
-                store: self.url.clone(),
-                message: e.to_string(),
-            })??;
+        let name = key.as_str().to_string();
+        let (stat, bytes) = self
+            .on_folder(folder, key.as_str(), move |f| {
+                let file = f.open_file(&name)?;
+                let stat = beneath::stat(&file)?;
+                let size = size_of(&stat);
+                // Over the cap: refused unread.
+                let bytes = (size <= max_bytes)
+                    .then(|| crate::local_read::read_range(file, 0..size, size))
+                    .transpose()?;
+                Ok((stat, bytes))
+            })
+            .await?;
+        let Some(bytes) = bytes else {
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size: size_of(&stat),
+                limit: max_bytes,
+            });
+        };
+        let mut meta = self.folder_meta(key.clone(), &stat);
         meta.content_type = Self::guess_type(key, &bytes);
         Ok(Object { bytes, meta })
     }
@@ -95,16 +109,20 @@ impl ObjectStoreBackend {
         folder: &Arc<Beneath>,
         key: &Key,
         max_bytes: u64,
-    ) -> Result<(LocalObject, nix::sys::stat::FileStat), StoreError> {
+    ) -> Result<LocalObject, StoreError> {
         let name = key.as_str().to_string();
         let (file, stat) = self
             .on_folder(folder, key.as_str(), move |f| {
                 let file = f.open_file(&name)?;
                 let stat = beneath::stat(&file)?;
+                // The kernel starts reading what will be read (the hint may block a while).
+                if size_of(&stat) <= max_bytes {
+                    crate::local_read::will_need(&file);
+                }
                 Ok((file, stat))
             })
             .await?;
-        let size = u64::try_from(stat.st_size).unwrap_or(0);
+        let size = size_of(&stat);
         if size > max_bytes {
             return Err(StoreError::TooLarge {
                 key: key.to_string(),
@@ -112,14 +130,12 @@ impl ObjectStoreBackend {
                 limit: max_bytes,
             });
         }
-        crate::local_read::will_need(&file);
-        let object = LocalObject {
+        Ok(LocalObject {
             file,
             key: key.clone(),
             size,
             store: self.url.clone(),
-        };
-        Ok((object, stat))
+        })
     }
 
     pub(crate) async fn folder_head(
@@ -145,22 +161,31 @@ impl ObjectStoreBackend {
         key: &Key,
         range: Option<std::ops::Range<u64>>,
     ) -> Result<ObjectStream, StoreError> {
-        let (object, stat) = self.folder_open(folder, key, u64::MAX).await?;
+        let name = key.as_str().to_string();
+        let start = range.as_ref().map_or(0, |r| r.start);
+        let (file, stat) = self
+            .on_folder(folder, key.as_str(), move |f| {
+                use std::io::{Seek, SeekFrom};
+                let mut file = f.open_file(&name)?;
+                let stat = beneath::stat(&file)?;
+                file.seek(SeekFrom::Start(start))?;
+                Ok((file, stat))
+            })
+            .await?;
         let mut meta = self.folder_meta(key.clone(), &stat);
         meta.content_type = crate::mime_from_extension(key.as_str()).map(str::to_string);
         let range = range.unwrap_or(0..meta.size);
         let (store, name) = (self.clone(), key.to_string());
-        let state = (object.file, range.start, range.end);
-        let body = futures::stream::try_unfold(state, move |(mut file, at, end)| {
+        let body = futures::stream::try_unfold((file, range.start, range.end), move |state| {
             let (store, name) = (store.clone(), name.clone());
             async move {
+                let (mut file, at, end) = state;
                 if at >= end {
                     return Ok(None);
                 }
                 let want = usize::try_from(end - at).unwrap_or(CHUNK).min(CHUNK);
                 let read = tokio::task::spawn_blocking(move || {
-                    use std::io::{Read, Seek, SeekFrom};
-                    file.seek(SeekFrom::Start(at))?;
+                    use std::io::Read;
                     let mut buf = vec![0; want];
                     let n = file.read(&mut buf)?;
                     buf.truncate(n);
@@ -236,4 +261,8 @@ impl ObjectStoreBackend {
     pub(crate) async fn folder_check(&self, folder: &Arc<Beneath>) -> Result<(), StoreError> {
         self.on_folder(folder, "", |f| f.check()).await
     }
+}
+
+fn size_of(stat: &nix::sys::stat::FileStat) -> u64 {
+    u64::try_from(stat.st_size).unwrap_or(0)
 }

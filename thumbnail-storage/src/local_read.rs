@@ -1,5 +1,6 @@
-//! Reading a local file's bytes: for `ObjectStoreBackend::get`, and for a caller that reads
-//! on a thread of its own ([`LocalObject`]).
+//! A local folder's files: reading one's bytes (for `ObjectStoreBackend::get`, and for a
+//! caller that reads on a thread of its own, [`LocalObject`]), and which names a folder
+//! keeps for itself (temporary files).
 
 use bytes::Bytes;
 
@@ -25,7 +26,7 @@ pub(crate) async fn read_file(
         })
 }
 
-fn read_range(
+pub(crate) fn read_range(
     file: std::fs::File,
     range: std::ops::Range<u64>,
     max_bytes: u64,
@@ -174,6 +175,60 @@ impl LocalObject {
             message: format!("reading {key}: {e}"),
         })
     }
+}
+
+/// What a local folder cannot hold, refused as an invalid key before the filesystem sees it:
+/// a segment over 255 bytes (the usual file-name limit), and a name ending in `#` and digits,
+/// which `object_store` keeps for its temporary files.
+pub(crate) fn local_key_check(key: &Key) -> Result<(), StoreError> {
+    let bad = |reason| StoreError::InvalidKey {
+        key: key.to_string(),
+        reason,
+    };
+    for segment in key.as_str().split('/') {
+        if segment.len() > 255 {
+            return Err(bad(
+                "a segment is longer than 255 bytes, the filesystem's limit",
+            ));
+        }
+        if is_temporary(segment) {
+            return Err(bad(
+                "a segment ends in '#' and digits, kept for temporary files",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file name is a temporary file's, `name#N` (digits only after the `#`): what a
+/// write in progress leaves beside its object.
+pub(crate) fn is_temporary(name: &str) -> bool {
+    name.rsplit_once('#')
+        .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Deletes `name#N` files (object_store's staging files for a write in progress) last
+/// modified before `cutoff`, below `dir`.
+pub(crate) fn remove_temporaries(
+    dir: &std::path::Path,
+    cutoff: std::time::SystemTime,
+    removed: &mut usize,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            remove_temporaries(&entry.path(), cutoff, removed)?;
+            continue;
+        }
+        let name = entry.file_name();
+        let staging = name.to_str().is_some_and(is_temporary);
+        if staging && kind.is_file() && entry.metadata()?.modified()? < cutoff {
+            std::fs::remove_file(entry.path())?;
+            *removed += 1;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use object_store::{
 };
 
 use crate::error::source_chain;
+use crate::local_read::{local_key_check, remove_temporaries};
 use crate::{
     Key, LocalObject, Object, ObjectMeta, ObjectStream, PutOptions, SOURCE_ETAG, Store, StoreError,
     mime_from_extension,
@@ -91,6 +92,17 @@ impl ObjectStoreBackend {
             #[cfg(target_os = "linux")]
             folder: None,
         }
+    }
+
+    /// A local folder's descriptor, once `key` is one a folder can hold: its objects are
+    /// read and written through it, not through `inner` (which would follow links).
+    #[cfg(target_os = "linux")]
+    fn folder_for(&self, key: &Key) -> Result<Option<&Arc<crate::beneath::Beneath>>, StoreError> {
+        let Some(folder) = &self.folder else {
+            return Ok(None);
+        };
+        local_key_check(key)?;
+        Ok(Some(folder))
     }
 
     pub(crate) fn path(&self, key: &Key) -> Result<Path, StoreError> {
@@ -195,12 +207,11 @@ impl Store for ObjectStoreBackend {
     }
 
     async fn get(&self, key: &Key, max_bytes: u64) -> Result<Object, StoreError> {
-        let path = self.path(key)?;
         #[cfg(target_os = "linux")]
-        if let Some(folder) = &self.folder {
-            let _ = path;
+        if let Some(folder) = self.folder_for(key)? {
             return self.folder_get(folder, key, max_bytes).await;
         }
+        let path = self.path(key)?;
         let result = self
             .inner
             .get_opts(&path, GetOptions::default())
@@ -243,16 +254,13 @@ impl Store for ObjectStoreBackend {
         key: &Key,
         max_bytes: u64,
     ) -> Option<Result<LocalObject, StoreError>> {
-        let fs = self.local.as_ref()?;
         #[cfg(target_os = "linux")]
-        if let Some(folder) = &self.folder {
-            let _ = fs;
-            let opened = match self.path(key) {
-                Ok(_) => self.folder_open(folder, key, max_bytes).await,
-                Err(e) => Err(e),
-            };
-            return Some(opened.map(|(object, _)| object));
+        match self.folder_for(key) {
+            Ok(Some(folder)) => return Some(self.folder_open(folder, key, max_bytes).await),
+            Err(e) => return Some(Err(e)),
+            Ok(None) => {}
         }
+        let fs = self.local.as_ref()?;
         Some(self.open_file(fs, key, max_bytes).await)
     }
 
@@ -261,12 +269,11 @@ impl Store for ObjectStoreBackend {
         key: &Key,
         range: Option<std::ops::Range<u64>>,
     ) -> Result<ObjectStream, StoreError> {
-        let path = self.path(key)?;
         #[cfg(target_os = "linux")]
-        if let Some(folder) = &self.folder {
-            let _ = path;
+        if let Some(folder) = self.folder_for(key)? {
             return self.folder_stream(folder, key, range).await;
         }
+        let path = self.path(key)?;
         let options = GetOptions {
             range: range.map(object_store::GetRange::Bounded),
             ..GetOptions::default()
@@ -326,12 +333,11 @@ impl Store for ObjectStoreBackend {
         body: Bytes,
         options: &PutOptions,
     ) -> Result<ObjectMeta, StoreError> {
-        let path = self.path(key)?;
         #[cfg(target_os = "linux")]
-        if let Some(folder) = &self.folder {
-            let _ = path;
+        if let Some(folder) = self.folder_for(key)? {
             return self.folder_put(folder, key, body).await;
         }
+        let path = self.path(key)?;
         let mut attributes = Attributes::new();
         if self.keeps_attributes {
             if let Some(ct) = &options.content_type {
@@ -378,12 +384,11 @@ impl Store for ObjectStoreBackend {
     }
 
     async fn head(&self, key: &Key) -> Result<ObjectMeta, StoreError> {
-        let path = self.path(key)?;
         #[cfg(target_os = "linux")]
-        if let Some(folder) = &self.folder {
-            let _ = path;
+        if let Some(folder) = self.folder_for(key)? {
             return self.folder_head(folder, key).await;
         }
+        let path = self.path(key)?;
         if self.keeps_attributes {
             // A head request that also returns the attributes.
             let result = self
@@ -419,12 +424,11 @@ impl Store for ObjectStoreBackend {
     }
 
     async fn delete(&self, key: &Key) -> Result<(), StoreError> {
-        let path = self.path(key)?;
         #[cfg(target_os = "linux")]
-        if let Some(folder) = &self.folder {
-            let _ = path;
+        if let Some(folder) = self.folder_for(key)? {
             return self.folder_delete(folder, key).await;
         }
+        let path = self.path(key)?;
         match self.inner.delete(&path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.err(key.as_str(), e)),
@@ -474,57 +478,4 @@ impl Store for ObjectStoreBackend {
             Err(e) => Err(self.err("", e)),
         }
     }
-}
-
-/// What a local folder cannot hold, refused as an invalid key before the filesystem sees it:
-/// a segment over 255 bytes (the usual file-name limit), and a name ending in `#` and digits,
-/// which `object_store` keeps for its temporary files.
-fn local_key_check(key: &Key) -> Result<(), StoreError> {
-    let bad = |reason| StoreError::InvalidKey {
-        key: key.to_string(),
-        reason,
-    };
-    for segment in key.as_str().split('/') {
-        if segment.len() > 255 {
-            return Err(bad(
-                "a segment is longer than 255 bytes, the filesystem's limit",
-            ));
-        }
-        if let Some((_, tail)) = segment.rsplit_once('#')
-            && !tail.is_empty()
-            && tail.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(bad(
-                "a segment ends in '#' and digits, kept for temporary files",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Deletes `name#N` files (object_store's staging files for a write in progress) last
-/// modified before `cutoff`, below `dir`.
-fn remove_temporaries(
-    dir: &std::path::Path,
-    cutoff: SystemTime,
-    removed: &mut usize,
-) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            remove_temporaries(&entry.path(), cutoff, removed)?;
-            continue;
-        }
-        let name = entry.file_name();
-        let staging = name
-            .to_str()
-            .and_then(|n| n.rsplit_once('#'))
-            .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if staging && kind.is_file() && entry.metadata()?.modified()? < cutoff {
-            std::fs::remove_file(entry.path())?;
-            *removed += 1;
-        }
-    }
-    Ok(())
 }
