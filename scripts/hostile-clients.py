@@ -7,7 +7,10 @@ Loopback only, bounded in sockets and time, stops by itself. Three attacks at on
   never finishing their headers;
 - trickle: full headers of `POST /thumbnail` with a large Content-Length, then one body byte
   every few seconds;
-- idle: sockets that connect and send nothing.
+- idle: sockets that connect and send nothing;
+- rebind: what a web page does through DNS rebinding: `PUT /images/...` under a foreign
+  `Host` with a 50 MB body sent as fast as the server takes it (a few at a time, in a loop).
+  Each must get a 421 without its body being read, and nothing may be stored.
 
 Meanwhile a client posts a real photo to `POST /thumbnail` (two at a time) and asks
 `GET /healthz`, timing each. At the end it prints one JSON object: legitimate requests served,
@@ -105,10 +108,10 @@ class Attack:
                 continue
             try:
                 if self.kind == "slowloris":
-                    s.sendall(b"POST /thumbnail HTTP/1.1\r\nHost: x\r\n")
+                    s.sendall(b"POST /thumbnail HTTP/1.1\r\nHost: localhost\r\n")
                 elif self.kind == "trickle":
                     s.sendall(
-                        b"POST /thumbnail HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"
+                        b"POST /thumbnail HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n"
                     )
             except OSError:
                 self.refused += 1
@@ -135,13 +138,64 @@ class Attack:
                 pass
 
 
+class Rebind:
+    """PUTs under a foreign Host, bodies pushed as fast as the server takes them."""
+
+    def __init__(self, port, stop):
+        self.port, self.stop = port, stop
+        self.answers = {}
+        self.most_sent = 0
+        self.lock = threading.Lock()
+
+    def one(self, n):
+        body = b"\xff" * (1 << 20)
+        head = (f"PUT /images/rebind-{n}.jpg HTTP/1.1\r\nHost: attacker.example:80\r\n"
+                "Content-Length: 50000000\r\n\r\n").encode()
+        sent, answer = 0, b""
+        try:
+            s = socket.create_connection((HOST, self.port), timeout=5)
+            s.sendall(head)
+            s.setblocking(False)
+            deadline = time.monotonic() + 10
+            while sent < 50_000_000 and time.monotonic() < deadline and not answer:
+                _, writable, _ = select.select([], [s], [], 0.2)
+                try:
+                    answer = s.recv(4096)
+                    if answer == b"":
+                        break
+                except BlockingIOError:
+                    pass
+                if writable and not answer:
+                    try:
+                        sent += s.send(body)
+                    except BlockingIOError:
+                        pass
+            s.close()
+        except OSError:
+            pass
+        status = answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "closed"
+        with self.lock:
+            self.answers[status] = self.answers.get(status, 0) + 1
+            self.most_sent = max(self.most_sent, sent)
+
+    def run(self):
+        n = 0
+        while not self.stop.is_set():
+            batch = [threading.Thread(target=self.one, args=(n + i,)) for i in range(4)]
+            n += 4
+            for t in batch:
+                t.start()
+            for t in batch:
+                t.join()
+
+
 def request(port, method, path, body=b"", timeout=10.0):
     """One request on its own connection; returns (status or None, seconds, error code)."""
     start = time.monotonic()
     try:
         s = socket.create_connection((HOST, port), timeout=timeout)
         s.settimeout(timeout)
-        head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
         head += f"Content-Length: {len(body)}\r\n\r\n"
         s.sendall(head.encode() + body)
         data = b""
@@ -201,7 +255,8 @@ def main():
         Attack(a.port, "idle", min(a.idle, 1000), a.pause, stop),
     ]
     results = []
-    threads = [threading.Thread(target=t.run, daemon=True) for t in attacks]
+    rebind = Rebind(a.port, stop)
+    threads = [threading.Thread(target=t.run, daemon=True) for t in attacks + [rebind]]
     for t in threads:
         t.start()
     time.sleep(2)  # let the attack sockets connect first
@@ -246,6 +301,8 @@ def main():
         "server_peak_rss_mib": round(peak, 1),
         "server_peak_open_sockets": peak_sockets,
         "server_cpu_seconds": round(cpu, 1),
+        "rebind_answers": rebind.answers,
+        "rebind_most_body_bytes_sent": rebind.most_sent,
     }, indent=1))
 
 

@@ -26,3 +26,8 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 python3 scripts/hostile-clients.py --port "$port" --pid "$pid" --photo "$photo" --seconds "$seconds"
+# The rebinding PUTs (a foreign Host) must have stored nothing.
+if ls "$dir/o" 2>/dev/null | grep -q '^rebind-'; then
+    echo "hostile-clients.sh: a PUT under a foreign Host was stored" >&2
+    exit 1
+fi

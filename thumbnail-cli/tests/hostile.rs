@@ -181,6 +181,14 @@ fn short_keys_and_endless_signatures_are_refused() {
     one_line(&["serve", "--api-key", "short"], "THUMBNAIL_API_KEYS");
     one_line(&["serve", "--signing-key", ""], "THUMBNAIL_SIGNING_KEY");
     one_line(
+        &["serve", "--metrics-token", "short"],
+        "THUMBNAIL_METRICS_TOKEN",
+    );
+    one_line(
+        &["serve", "--allowed-hosts", "http://photos.internal/"],
+        "THUMBNAIL_ALLOWED_HOSTS",
+    );
+    one_line(
         &["sign", "/images/a.jpg", "--signing-key", ""],
         "--signing-key",
     );

@@ -51,6 +51,33 @@ impl AllowedHosts {
         AllowedHosts(Arc::new(names))
     }
 
+    /// Refuses what cannot be a `Host` value (a URL, a path, a space): a setting that could
+    /// never match is a mistake to report at startup, not a server that answers no one.
+    ///
+    /// ```
+    /// use thumbnail_http::AllowedHosts;
+    /// assert!(AllowedHosts::check_name("photos.internal:8080").is_ok());
+    /// assert!(AllowedHosts::check_name("[::1]").is_ok());
+    /// assert!(AllowedHosts::check_name("http://photos.internal").is_err());
+    /// ```
+    pub fn check_name(name: &str) -> Result<(), String> {
+        let n = normal(name);
+        let ok = if let Some(v6) = n.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            v6.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name:?} is not a host name (write it as in a Host header: name[:port])"
+            ))
+        }
+    }
+
     /// Whether a `Host` header's value names one of them.
     pub fn allows(&self, host: &str) -> bool {
         let name = normal(host);

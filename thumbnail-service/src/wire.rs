@@ -191,6 +191,10 @@ impl Service {
                     source,
                 })
         };
+        for host in config.allowed_hosts.iter().filter(|h| !h.trim().is_empty()) {
+            AllowedHosts::check_name(host)
+                .map_err(|e| ConfigError::invalid("THUMBNAIL_ALLOWED_HOSTS", e))?;
+        }
         let originals = open_as("THUMBNAIL_STORE", config.store_url(profile, false)?).await?;
         let thumbs = open_as("THUMBNAIL_THUMBS", config.store_url(profile, true)?).await?;
         // Writes cut short by a killed process leave temporary files in a local store: any
