@@ -122,20 +122,7 @@ impl ObjectStoreBackend {
                 Ok((file, stat))
             })
             .await?;
-        let size = size_of(&stat);
-        if size > max_bytes {
-            return Err(StoreError::TooLarge {
-                key: key.to_string(),
-                size,
-                limit: max_bytes,
-            });
-        }
-        Ok(LocalObject {
-            file,
-            key: key.clone(),
-            size,
-            store: self.url.clone(),
-        })
+        LocalObject::admit(file, key, size_of(&stat), max_bytes, &self.url)
     }
 
     pub(crate) async fn folder_head(

@@ -75,19 +75,7 @@ impl ObjectStoreBackend {
                 },
             ),
         })?;
-        if size > max_bytes {
-            return Err(StoreError::TooLarge {
-                key: key.to_string(),
-                size,
-                limit: max_bytes,
-            });
-        }
-        Ok(LocalObject {
-            file,
-            key: key.clone(),
-            size,
-            store: self.url().to_string(),
-        })
+        LocalObject::admit(file, key, size, max_bytes, self.url())
     }
 }
 
@@ -155,6 +143,29 @@ pub struct LocalObject {
 }
 
 impl LocalObject {
+    /// The opened file of `key`, of `size` bytes, unless it is over `max_bytes`.
+    pub(crate) fn admit(
+        file: std::fs::File,
+        key: &Key,
+        size: u64,
+        max_bytes: u64,
+        store: &str,
+    ) -> Result<LocalObject, StoreError> {
+        if size > max_bytes {
+            return Err(StoreError::TooLarge {
+                key: key.to_string(),
+                size,
+                limit: max_bytes,
+            });
+        }
+        Ok(LocalObject {
+            file,
+            key: key.clone(),
+            size,
+            store: store.to_string(),
+        })
+    }
+
     /// The object's size when it was opened.
     pub fn size(&self) -> u64 {
         self.size
