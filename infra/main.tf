@@ -245,7 +245,8 @@ resource "aws_s3_bucket_cors_configuration" "originals" {
 
   cors_rule {
     allowed_origins = var.cors_origins
-    allowed_methods = ["PUT", "GET", "HEAD"]
+    # Browsers upload with the presigned POST form (POST /uploads/{key}); nothing PUTs.
+    allowed_methods = ["POST", "GET", "HEAD"]
     allowed_headers = ["content-type", "content-length", "content-md5"]
     expose_headers  = ["ETag"]
     max_age_seconds = 600

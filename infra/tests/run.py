@@ -208,7 +208,7 @@ def state_checks(name, layout, state):
     # Finding 11.
     if layout.get("cors_origins"):
         cors = values("aws_s3_bucket_cors_configuration.originals[0]")["cors_rule"][0]
-        check(cors["allowed_origins"] == layout["cors_origins"] and "PUT" in cors["allowed_methods"], f"{name}: cors {cors}")
+        check(cors["allowed_origins"] == layout["cors_origins"] and "POST" in cors["allowed_methods"] and "PUT" not in cors["allowed_methods"], f"{name}: cors {cors}")
         check(env["THUMBNAIL_CORS_ORIGINS"] == ",".join(layout["cors_origins"]), f"{name}: cors env")
     # Backfill: the job's role may invoke the function and nothing else of it.
     batch = json.loads(values("aws_iam_role_policy.batch[0]")["policy"])

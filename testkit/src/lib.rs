@@ -119,6 +119,16 @@ fn made_fixture(
 }
 
 #[cfg(feature = "s3")]
+mod strict_s3;
+#[cfg(feature = "s3")]
+pub use strict_s3::strict_s3;
+
+#[cfg(feature = "s3")]
+fn env_var(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set; {HOW}"))
+}
+
+#[cfg(feature = "s3")]
 /// The S3-compatible server's endpoint. Missing is a failure, not a skip.
 pub fn s3_endpoint() -> String {
     let endpoint = std::env::var("THUMBNAIL_TEST_S3_ENDPOINT").unwrap_or_else(|_| {
@@ -293,4 +303,29 @@ pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let m = Measurement::start();
     let out = f();
     (out, m.peak())
+}
+
+/// A `multipart/form-data` body as a browser sends an upload form: every field in order, then
+/// the file (named `file`). Returns the request's Content-Type and its body.
+pub fn form(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----thumbnail-testkit-7d4a1f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

@@ -121,6 +121,9 @@ impl From<JobError> for ApiError {
             JobError::OwnOutput { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "reserved_key", e.to_string())
             }
+            JobError::Refused { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "refused", e.to_string())
+            }
             JobError::Worker { .. } => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "worker_failed",

@@ -51,6 +51,7 @@ mod plain;
 mod query;
 mod respond;
 mod routes;
+mod served;
 mod server;
 
 use std::sync::Arc;

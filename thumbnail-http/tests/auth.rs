@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use thumbnail_core::InputFormat;
 use thumbnail_http::sign;
-use thumbnail_storage::Key;
+use thumbnail_storage::{Key, PutOptions};
 
 use common::*;
 
@@ -145,15 +145,37 @@ async fn presigned_uploads_go_straight_to_s3() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let v: Value = resp.json().await.unwrap();
-    assert_eq!(v["method"], "PUT");
+    // A POST policy: the store itself holds the upload to the engine's input limit and the
+    // one image type asked for (tested against a server that enforces policies in
+    // thumbnail-storage's behaviour suite).
+    assert_eq!(v["method"], "POST");
     assert_eq!(v["key"], "big/huge.jpg");
     assert_eq!(v["expires_in"], 900);
-    let url = v["url"].as_str().unwrap();
-    let mut req = s.http.put(url).body(photo());
-    for (k, val) in v["headers"].as_object().unwrap() {
-        req = req.header(k.as_str(), val.as_str().unwrap());
-    }
-    let resp = req.send().await.unwrap();
+    assert_eq!(v["content_type"], "image/jpeg");
+    assert_eq!(
+        v["max_bytes"],
+        thumbnail_core::Limits::default().max_input_bytes
+    );
+    let fields: Vec<(String, String)> = v["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, val)| (k.clone(), val.as_str().unwrap().to_string()))
+        .collect();
+    assert!(
+        fields
+            .iter()
+            .any(|(k, v)| k == "Content-Type" && v == "image/jpeg")
+    );
+    let (form_type, form) = thumbnail_testkit::form(&fields, &photo());
+    let resp = s
+        .http
+        .post(v["url"].as_str().unwrap())
+        .header("content-type", form_type)
+        .body(form)
+        .send()
+        .await
+        .unwrap();
     assert!(resp.status().is_success(), "{:?}", resp.text().await);
     let got = s
         .originals
@@ -167,6 +189,33 @@ async fn presigned_uploads_go_straight_to_s3() {
         dims(&resp.bytes().await.unwrap()),
         (100, 100, InputFormat::Jpeg)
     );
+
+    // Only the types of images the engine reads can be signed for: not a page, a script or
+    // SVG (which a browser runs).
+    for asked in [
+        "text/html",
+        "image/svg%2Bxml",
+        "application/javascript",
+        "image/jpeg%0d%0aX:1",
+    ] {
+        let resp = s
+            .http
+            .post(s.url(&format!("/uploads/big/huge.jpg?content_type={asked}")))
+            .send()
+            .await
+            .unwrap();
+        json_error(resp, StatusCode::BAD_REQUEST, "invalid_content_type").await;
+    }
+    // Without a type, the form must declare one that starts image/.
+    let resp = s
+        .http
+        .post(s.url("/uploads/any.heic"))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["content_type"], "image/*", "{v}");
+    assert!(v["fields"].get("Content-Type").is_none(), "{v}");
 
     // Stores without presigning say so.
     let m = Setup::new(Kind::Memory).start().await;
@@ -256,4 +305,79 @@ async fn an_option_named_twice_is_refused() {
     }
     let signed = sign(key, &Method::GET, "/thumbnails/d.jpg", "width=32", later);
     assert_eq!(s.get(&signed).await.status(), StatusCode::OK);
+}
+
+/// Issue 31, item 5: an original is answered as the image type its bytes prove, never as the
+/// type it was stored with. Anything else (a page a presigned upload declared `image/png`)
+/// is a download, whole, ranged or redirected to the store.
+#[tokio::test(flavor = "multi_thread")]
+async fn originals_are_answered_as_what_their_bytes_are() {
+    let mut setup = Setup::new(Kind::S3);
+    // The photo passes through; a larger object is a redirect to the store.
+    setup.config.redirect_originals_over = Some(photo().len() as u64);
+    let s = setup.start().await;
+    let page = b"<html><body><script>document.title='owned'</script></body></html>".repeat(4);
+    let big = page.repeat(photo().len() / page.len() + 1);
+    let stored = [
+        ("page.png", page.clone(), "image/png"),
+        ("photo.jpg", photo(), "text/html"),
+        ("big.png", big, "image/png"),
+    ];
+    for (key, bytes, declared) in &stored {
+        let options = PutOptions {
+            content_type: Some(declared.to_string()),
+            ..PutOptions::default()
+        };
+        s.originals
+            .put(
+                &Key::new(*key).unwrap(),
+                Bytes::from(bytes.clone()),
+                &options,
+            )
+            .await
+            .unwrap();
+    }
+    let download = |resp: &reqwest::Response| {
+        assert_eq!(header(resp, "content-type"), "application/octet-stream");
+        assert_eq!(header(resp, "content-disposition"), "attachment");
+        assert_eq!(header(resp, "x-content-type-options"), "nosniff");
+    };
+    let resp = s.get("/images/page.png").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    download(&resp);
+    assert_eq!(resp.bytes().await.unwrap(), Bytes::from(page.clone()));
+    // A range from the middle is typed by the object's first bytes all the same.
+    let resp = s
+        .http
+        .get(s.url("/images/page.png"))
+        .header("range", "bytes=10-40")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    download(&resp);
+    // A real JPEG stored as text/html is a JPEG.
+    let resp = s.get("/images/photo.jpg").await;
+    assert_eq!(header(&resp, "content-type"), "image/jpeg");
+    assert!(resp.headers().get("content-disposition").is_none());
+    // Too large to pass through: the store's URL answers it as a download too.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = no_redirects
+        .get(s.url("/images/big.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TEMPORARY_REDIRECT);
+    let location = header(&resp, "location").to_string();
+    assert!(
+        location.contains("response-content-disposition=attachment")
+            && location.contains("response-content-type=application%2Foctet-stream"),
+        "{location}"
+    );
+    // The overrides are signed into the URL: S3 answers with them (moto and s3s-fs ignore
+    // them, so what S3 sends is AWS's part), and a URL without them no longer verifies.
+    assert!(location.contains("X-Amz-Signature="), "{location}");
 }

@@ -7,8 +7,10 @@
 //!   made and written with the shared [`Thumbnailer`], under deterministic keys, so a retry
 //!   overwrites instead of duplicating. Keys arrive URL-encoded (`red+flower.jpg`) and are
 //!   decoded. Records outside the source bucket/prefix and the function's own outputs are
-//!   skipped (a same-bucket setup cannot loop). A corrupt or unsupported image is logged and
-//!   skipped for good; a transient storage error fails the invocation so Lambda retries it.
+//!   skipped (a same-bucket setup cannot loop). Bytes that are not an image we read (a
+//!   presigned upload of anything) are recorded as refused ([`Thumbnailer::refuse`]): no
+//!   thumbnails, and `GET /images` answers them as a download, never as an image; not
+//!   retried. A transient storage error fails the invocation so Lambda retries it.
 //! - **SQS events** whose messages are S3 events (S3 -> SQS -> Lambda): the same, with transient
 //!   failures reported per message as `batchItemFailures`.
 //! - **S3 Batch Operations** tasks (schema 1.0 and 2.0, a backfill of existing originals): one
@@ -322,9 +324,9 @@ async fn process_record(app: &App, record: &S3Record, outcome: &mut Outcome) {
             warn!(key = %key, "skipped: the object is gone (deleted after the upload event)");
             outcome.skipped.push(format!("{bucket}/{full}: gone"));
         }
-        Err(e @ JobError::Image { .. }) => {
-            error!(key = %key, size, reason = %e, "not an image we can thumbnail; not retried");
-            outcome.failed.push(format!("{full}: {e}"));
+        Err(JobError::Image { source, .. }) => {
+            error!(key = %key, size, reason = %source, "refused: not an image we can thumbnail; not retried");
+            outcome.failed.push(format!("{full}: refused: {source}"));
         }
         // Storage down, but also access denied, a missing bucket, a KMS key the role cannot
         // use: retrying is the only way such a record is not lost (after the retries, it

@@ -112,6 +112,7 @@ impl Thumbnailer {
     /// originals stored before info existed, or written to the store behind our back.
     pub async fn make_info(&self, source: &Key, work: Work) -> Result<Info, JobError> {
         self.check_source(source)?;
+        self.check_refused(source).await?;
         let original = self.source.get(source, self.limits.max_input_bytes).await?;
         let etag = original.meta.etag.unwrap_or_default();
         let size = original.bytes.len() as u64;

@@ -31,7 +31,9 @@ mod info;
 mod key;
 mod local_read;
 mod objects;
+mod post_policy;
 mod presets;
+mod refusal;
 mod render;
 mod s3;
 mod sdk;
@@ -51,7 +53,9 @@ pub use crate::info::{INFO, Info, version};
 pub use crate::key::{Key, MAX_KEY_BYTES};
 pub use crate::local_read::LocalObject;
 pub use crate::objects::ObjectStoreBackend;
+pub use crate::post_policy::{PresignedPost, UploadRules};
 pub use crate::presets::{Preset, PresetError, parse_presets};
+pub use crate::refusal::{REFUSED, Refusal};
 pub use crate::render::{DEFAULT_IMAGE_TIMEOUT, Work, earliest, render, render_blocking};
 pub use crate::s3::{S3Config, S3Store};
 pub use crate::sdk::aws_sdk_config;
@@ -121,14 +125,30 @@ pub fn bare_etag(etag: &str) -> &str {
     etag.trim().trim_start_matches("W/").trim_matches('"')
 }
 
-/// A URL that lets a plain HTTP client upload one object without credentials.
-#[derive(Debug, Clone)]
-pub struct PresignedPut {
-    pub url: String,
-    pub method: String,
-    /// Headers the upload must send exactly as given (they are signed).
-    pub headers: Vec<(String, String)>,
-    pub expires_in: Duration,
+/// How a presigned download is answered: S3 sends these in place of what the object was
+/// stored with, so a client never gets a type the bytes were not checked to be.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Answer {
+    pub content_type: Option<String>,
+    pub content_disposition: Option<String>,
+}
+
+impl Answer {
+    /// Answered as `content_type`, or, when `None`, as bytes to save
+    /// (`application/octet-stream`, `Content-Disposition: attachment`).
+    pub fn new(content_type: Option<&str>) -> Self {
+        match content_type {
+            Some(ct) => Answer {
+                content_type: Some(ct.to_string()),
+                content_disposition: None,
+            },
+            None => Answer {
+                content_type: Some("application/octet-stream".into()),
+                content_disposition: Some("attachment".into()),
+            },
+        }
+    }
 }
 
 /// A place objects live: a bucket and prefix, a folder, memory.
@@ -190,14 +210,15 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Every object in the folder `prefix` (segment-wise; `""` for all), sorted by key.
     async fn list(&self, prefix: &str) -> Result<Vec<ObjectMeta>, StoreError>;
 
-    /// A presigned upload URL, where the backend has them (S3).
-    async fn presign_put(
+    /// A presigned upload (an S3 POST policy) that the store itself holds to `rules`, where
+    /// the backend has them (S3).
+    async fn presign_post(
         &self,
         key: &Key,
-        content_type: Option<&str>,
+        rules: &UploadRules,
         expires_in: Duration,
-    ) -> Result<PresignedPut, StoreError> {
-        let _ = (key, content_type, expires_in);
+    ) -> Result<PresignedPost, StoreError> {
+        let _ = (key, rules, expires_in);
         Err(StoreError::Unsupported {
             what: "presigned uploads",
             store: self.url().to_string(),
@@ -205,9 +226,14 @@ pub trait Store: Send + Sync + fmt::Debug {
     }
 
     /// A short-lived URL a plain HTTP client can read the object from without credentials,
-    /// where the backend has them (S3).
-    async fn presign_get(&self, key: &Key, expires_in: Duration) -> Result<String, StoreError> {
-        let _ = (key, expires_in);
+    /// answered as `answer` says, where the backend has them (S3).
+    async fn presign_get(
+        &self,
+        key: &Key,
+        expires_in: Duration,
+        answer: &Answer,
+    ) -> Result<String, StoreError> {
+        let _ = (key, expires_in, answer);
         Err(StoreError::Unsupported {
             what: "presigned downloads",
             store: self.url().to_string(),

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -12,8 +13,8 @@ use bytes::{Bytes, BytesMut};
 
 use crate::error::source_chain;
 use crate::{
-    Key, Object, ObjectMeta, ObjectStream, PresignedPut, PutOptions, SOURCE_ETAG, Store,
-    StoreError, Timeouts,
+    Answer, Key, Object, ObjectMeta, ObjectStream, PresignedPost, PutOptions, SOURCE_ETAG, Store,
+    StoreError, Timeouts, UploadRules,
 };
 use futures::StreamExt;
 
@@ -40,6 +41,9 @@ pub struct S3Config {
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: Client,
+    /// What signs upload policies (the SDK client does not hand its own out).
+    credentials: Option<SharedCredentialsProvider>,
+    region: String,
     bucket: String,
     prefix: String,
     url: String,
@@ -59,6 +63,7 @@ impl S3Store {
             s3 = s3.region(aws_config::Region::from_static("us-east-1"));
         }
         let s3 = s3.build();
+        let region = s3.region().map_or("us-east-1", |r| r.as_ref()).to_string();
         let prefix = config.prefix.trim_matches('/').to_string();
         let url = if prefix.is_empty() {
             format!("s3://{}", config.bucket)
@@ -73,6 +78,8 @@ impl S3Store {
         }
         Ok(S3Store {
             client: Client::from_conf(s3),
+            credentials: sdk.credentials_provider(),
+            region,
             bucket: config.bucket,
             prefix,
             url,
@@ -111,6 +118,22 @@ impl S3Store {
             store: self.url.clone(),
             message: e.to_string(),
         })
+    }
+
+    /// Where a POST upload goes: the bucket's own URL, as the SDK addresses it (path style
+    /// or virtual host, the endpoint in use), read off a presigned URL of a one-letter key.
+    async fn bucket_url(&self) -> Result<String, StoreError> {
+        let req = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key("k")
+            .presigned(self.presigning(Duration::from_secs(60))?)
+            .await
+            .map_err(|e| self.err("", e))?;
+        let url = req.uri();
+        let bare = url.split('?').next().unwrap_or(url);
+        Ok(bare.strip_suffix('k').unwrap_or(bare).to_string())
     }
 
     /// Turns an object name in the bucket back into a key relative to the prefix.
@@ -419,40 +442,56 @@ impl Store for S3Store {
         Ok(out)
     }
 
-    async fn presign_put(
+    async fn presign_post(
         &self,
         key: &Key,
-        content_type: Option<&str>,
+        rules: &UploadRules,
         expires_in: Duration,
-    ) -> Result<PresignedPut, StoreError> {
-        let config = self.presigning(expires_in)?;
-        let req = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(self.full(key))
-            .set_content_type(content_type.map(str::to_string))
-            .presigned(config)
+    ) -> Result<PresignedPost, StoreError> {
+        let full = self.full(key);
+        let fail = |message: String| StoreError::Other {
+            store: self.url.clone(),
+            message,
+        };
+        let provider = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| fail("no credentials to sign an upload with".into()))?;
+        let credentials = provider
+            .provide_credentials()
             .await
-            .map_err(|e| self.err(key.as_str(), e))?;
-        Ok(PresignedPut {
-            url: req.uri().to_string(),
-            method: req.method().to_string(),
-            headers: req
-                .headers()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            .map_err(|e| fail(format!("credentials: {}", source_chain(&e))))?;
+        let signer = crate::post_policy::Signer {
+            access_key: credentials.access_key_id(),
+            secret_key: credentials.secret_access_key(),
+            session_token: credentials.session_token(),
+            region: &self.region,
+            bucket: &self.bucket,
+            key: &full,
+            now: SystemTime::now(),
+        };
+        Ok(PresignedPost {
+            url: self.bucket_url().await?,
+            fields: signer.fields(rules, expires_in),
             expires_in,
+            max_bytes: rules.max_bytes,
         })
     }
 
-    async fn presign_get(&self, key: &Key, expires_in: Duration) -> Result<String, StoreError> {
+    async fn presign_get(
+        &self,
+        key: &Key,
+        expires_in: Duration,
+        answer: &Answer,
+    ) -> Result<String, StoreError> {
         let config = self.presigning(expires_in)?;
         let req = self
             .client
             .get_object()
             .bucket(&self.bucket)
             .key(self.full(key))
+            .set_response_content_type(answer.content_type.clone())
+            .set_response_content_disposition(answer.content_disposition.clone())
             .presigned(config)
             .await
             .map_err(|e| self.err(key.as_str(), e))?;

@@ -58,8 +58,8 @@ impl Thumbnailer {
         self.render_stored(source, work, job).await
     }
 
-    /// Removes every thumbnail of `source`: each preset's, and every size made for it. The
-    /// original is left as it is.
+    /// Removes every thumbnail of `source`: each preset's, every size made for it, its info
+    /// and any refusal. The original is left as it is.
     pub async fn delete_thumbnails(&self, source: &Key) -> Result<(), JobError> {
         self.check_source(source)?;
         let mut keys = Vec::new();
@@ -68,6 +68,7 @@ impl Thumbnailer {
         }
         keys.extend(self.sizes(source).await?);
         keys.push(self.info_key(source)?);
+        keys.push(self.refusal_key(source)?);
         for key in &keys {
             self.dest.delete(key).await?;
         }

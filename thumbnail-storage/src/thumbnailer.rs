@@ -90,6 +90,11 @@ pub enum JobError {
     #[error(transparent)]
     Store(#[from] StoreError),
 
+    /// This version of the original was found not to be an image on its upload event
+    /// ([`Thumbnailer::refuse`]); permanent until it is uploaded again.
+    #[error("{key} is not an image this service reads ({reason}); upload it again as one")]
+    Refused { key: String, reason: String },
+
     /// The image worker did not finish (it panicked or was cancelled).
     #[error("{key}: image worker failed: {message}")]
     Worker { key: String, message: String },
@@ -254,13 +259,29 @@ impl Thumbnailer {
         job: Job<'_>,
     ) -> Result<Report, JobError> {
         self.check_source(source)?;
+        if !job.prune {
+            // On request, not on the upload event that judges the original anew.
+            self.check_refused(source).await?;
+        }
         let start = Instant::now();
         let original = self.source.get(source, self.limits.max_input_bytes).await?;
         let read_ms = ms(start);
+        let (judged, etag) = (job.prune, original.meta.etag.clone());
         let job = job.of_source(original.meta.etag);
-        let mut report = self
+        let mut report = match self
             .render_and_write(source, original.bytes, work, job)
-            .await?;
+            .await
+        {
+            Ok(report) => report,
+            Err(JobError::Image { key, source: why }) if judged => {
+                // The upload event judges this version, by the very bytes it read.
+                let reason = why.to_string();
+                self.refuse(source, etag.as_deref().unwrap_or_default(), &reason)
+                    .await?;
+                return Err(JobError::Image { key, source: why });
+            }
+            Err(e) => return Err(e),
+        };
         report.read_ms = read_ms;
         Ok(report)
     }
@@ -284,7 +305,9 @@ impl Thumbnailer {
 
     /// [`Thumbnailer::process_with`] for an original that was just stored in place of
     /// another (an upload event): the sizes made from what was there before are removed, so
-    /// none is ever served for the new original; they are made again on request.
+    /// none is ever served for the new original; they are made again on request. Bytes that
+    /// are not an image we read are recorded as refused ([`Thumbnailer::refuse`]) before the
+    /// [`JobError::Image`] is returned.
     pub async fn process_replaced(&self, source: &Key, work: Work) -> Result<Report, JobError> {
         let job = Job {
             prune: true,

@@ -2,12 +2,12 @@
 //! S3-compatible server on 127.0.0.1, over HTTP with SigV4, path-style).
 
 mod common;
-
-use std::time::Duration;
+mod upload;
 
 use bytes::Bytes;
 use common::{Fixture, Kind, fixture};
 use thumbnail_storage::{Key, PutOptions, StoreError};
+use upload::presigned_post;
 
 fn key(s: &str) -> Key {
     Key::new(s).unwrap()
@@ -191,46 +191,6 @@ async fn invalid_keys(f: Fixture) {
     }
 }
 
-async fn presigned_put(f: Fixture) {
-    let k = key("uploads/direct.jpg");
-    let result = f
-        .store
-        .presign_put(&k, Some("image/jpeg"), Duration::from_secs(300))
-        .await;
-    if f.kind != Kind::S3 {
-        assert!(
-            matches!(result, Err(StoreError::Unsupported { .. })),
-            "{result:?}"
-        );
-        return;
-    }
-    let p = result.unwrap();
-    assert_eq!(p.method, "PUT");
-    // Upload with plain HTTP, no SDK: only the URL and the signed headers.
-    let mut req = reqwest::Client::new().put(&p.url).body(common::jpeg());
-    for (k, v) in &p.headers {
-        req = req.header(k.as_str(), v.as_str());
-    }
-    let resp = req.send().await.unwrap();
-    assert!(
-        resp.status().is_success(),
-        "{}: {}",
-        resp.status(),
-        resp.text().await.unwrap_or_default()
-    );
-    let got = f.store.get(&k, 1 << 20).await.unwrap();
-    assert_eq!(got.bytes, Bytes::from(common::jpeg()));
-    assert_eq!(got.meta.content_type.as_deref(), Some("image/jpeg"));
-    // The URL is signed for this key, method and lifetime (moto does not check signatures,
-    // so refusing a tampered one is AWS's part, not testable here).
-    assert!(
-        p.url.contains("X-Amz-Signature=") && p.url.contains("X-Amz-Expires=300"),
-        "{}",
-        p.url
-    );
-    assert!(p.url.contains("/uploads/direct.jpg"), "{}", p.url);
-}
-
 async fn reachable(f: Fixture) {
     f.store.check().await.unwrap();
 }
@@ -258,6 +218,6 @@ suite!(
     metadata,
     deleting,
     invalid_keys,
-    presigned_put,
+    presigned_post,
     reachable
 );

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::middleware::{Deadline, work};
 use crate::query::{Pairs, default_spec, spec_from_query};
 use crate::respond::{cache_headers, encode_path, etag, not_modified, put_header, unchanged};
+use crate::served;
 use crate::{AppState, Handler, fail, key};
 
 /// `PUT /images/{key}`: store the original, make and store its thumbnails, answer with one.
@@ -117,28 +118,42 @@ pub(crate) async fn get_image(
     };
     if let (Some(limit), Some(size)) = (redirect_over, size)
         && size > limit
-        && let Some(resp) = redirect(&s, &key).await?
+        && let Some(resp) = redirect(&s, &key, size).await?
     {
         return Ok(resp);
     }
     let ranged = range.is_some();
     let obj = s.0.originals.stream(&key, range).await.map_err(fail)?;
     let tag = obj.meta.etag.as_deref().map(quoted);
+    let (meta, served) = (obj.meta, obj.range);
     let mut resp = match &tag {
         Some(tag) if not_modified(&headers, tag) => unchanged(),
         _ => {
+            // The type is what the first bytes prove, whatever the object was stored as.
+            let (head, body) = if served.start == 0 {
+                served::peek(obj.body).await
+            } else {
+                let store = s.0.originals.as_ref();
+                let head = served::read_head(store, &key, meta.size)
+                    .await
+                    .map_err(fail)?;
+                (head, obj.body)
+            };
             // The permit goes with the stream: it is given back when the last byte is sent or
             // the client goes away.
-            let body = obj.body.inspect(move |_| {
+            let body = body.inspect(move |_| {
                 let _ = &permit;
             });
             let mut r = Response::new(Body::from_stream(body));
-            let len = obj.range.end - obj.range.start;
-            r.headers_mut()
-                .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+            let h = r.headers_mut();
+            served::put_type(h, &head);
+            h.insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(served.end - served.start),
+            );
             if ranged {
                 *r.status_mut() = StatusCode::PARTIAL_CONTENT;
-                let (a, b, size) = (obj.range.start, obj.range.end - 1, obj.meta.size);
+                let (a, b, size) = (served.start, served.end - 1, meta.size);
                 put_header(
                     r.headers_mut(),
                     header::CONTENT_RANGE,
@@ -154,9 +169,6 @@ pub(crate) async fn get_image(
         put_header(h, header::ETAG, tag);
     }
     cache_headers(&s, h);
-    if let Some(ct) = &obj.meta.content_type {
-        put_header(h, header::CONTENT_TYPE, ct);
-    }
     Ok(resp)
 }
 
@@ -171,15 +183,16 @@ pub(crate) async fn delete_image(State(s): State<AppState>, Path(raw): Path<Stri
 }
 
 /// A 307 to a presigned URL of the store, where it can presign: the client reads the
-/// original from the store, not through us.
+/// original from the store, not through us, answered with the type its first bytes prove.
 async fn redirect(
     s: &AppState,
     key: &thumbnail_storage::Key,
+    size: u64,
 ) -> Result<Option<Response>, ApiError> {
-    let url = match s
-        .0
-        .originals
-        .presign_get(key, s.0.config.presign_expiry)
+    let store = s.0.originals.as_ref();
+    let head = served::read_head(store, key, size).await.map_err(fail)?;
+    let url = match store
+        .presign_get(key, s.0.config.presign_expiry, &served::answer(&head))
         .await
     {
         Ok(url) => url,

@@ -2,9 +2,11 @@
 //! keys put in) and buckets on the S3-compatible test server.
 #![allow(dead_code)]
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
-use thumbnail_lambda::Config;
+use thumbnail_lambda::{App, Config, handle};
 use thumbnail_storage::{Key, PutOptions, S3Store, Store, Timeouts};
 
 /// The function's configuration from these variables alone (the process environment shut out).
@@ -108,4 +110,83 @@ pub async fn put(store: &S3Store, key: &str, bytes: Vec<u8>) -> String {
         .await
         .unwrap();
     meta.etag.unwrap().trim_matches('"').to_string()
+}
+
+/// Uploads `file` with the form `POST /uploads/{key}` answered (`presigned`), as a browser
+/// would, declaring `content_type` where the policy leaves the type to the form.
+pub async fn post_form(
+    presigned: &Value,
+    content_type: Option<&str>,
+    file: Vec<u8>,
+) -> reqwest::StatusCode {
+    let url = presigned["url"].as_str().unwrap().to_string();
+    let mut fields: Vec<(String, String)> = presigned["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    if let Some(ct) = content_type {
+        fields.retain(|(k, _)| k != "Content-Type");
+        fields.push(("Content-Type".into(), ct.into()));
+    }
+    let (form_type, body) = thumbnail_testkit::form(&fields, &file);
+    tokio::task::spawn_blocking(move || {
+        reqwest::blocking::Client::new()
+            .post(url)
+            .header("content-type", form_type)
+            .body(body)
+            .send()
+            .unwrap()
+            .status()
+    })
+    .await
+    .unwrap()
+}
+
+/// An HTTP API (v2) event for `method path`, with `key` as a bearer token.
+pub fn http_event(method: &str, path: &str, body: Option<&[u8]>, key: Option<&str>) -> Value {
+    let mut e = template("apigw-v2.json");
+    e["rawPath"] = json!(path);
+    e["rawQueryString"] = json!("");
+    e["requestContext"]["http"]["method"] = json!(method);
+    e["requestContext"]["http"]["path"] = json!(path);
+    if let Some(k) = key {
+        e["headers"]["authorization"] = json!(format!("Bearer {k}"));
+    }
+    match body {
+        Some(b) => {
+            e["headers"]["content-type"] = json!("image/jpeg");
+            e["headers"]["content-length"] = json!(b.len().to_string());
+            e["body"] = json!(B64.encode(b));
+            e["isBase64Encoded"] = json!(true);
+        }
+        None => {
+            e["headers"]["content-length"] = json!("0");
+        }
+    }
+    e
+}
+
+/// One HTTP request through the handler, as API Gateway would deliver it.
+pub async fn http(
+    app: &App,
+    method: &str,
+    path: &str,
+    body: Option<&[u8]>,
+    key: Option<&str>,
+) -> Value {
+    handle(app, event(http_event(method, path, body, key)))
+        .await
+        .unwrap()
+}
+
+/// The body of an HTTP answer, base64 or not.
+pub fn http_body(resp: &Value) -> Vec<u8> {
+    let body = resp["body"].as_str().unwrap_or("");
+    if resp["isBase64Encoded"] == json!(true) {
+        B64.decode(body).unwrap()
+    } else {
+        body.as_bytes().to_vec()
+    }
 }
