@@ -71,6 +71,15 @@ resource "aws_lambda_permission" "api" {
   source_arn    = "${aws_apigatewayv2_api.this[0].execution_arn}/*/*"
 }
 
+# A function URL has no throttle of its own: the function's reserved concurrency (10 unless
+# reserved_concurrency says otherwise) is what bounds the instances a flood can start.
+locals {
+  reserved_concurrency = (
+    var.reserved_concurrency != null ? var.reserved_concurrency :
+    var.http_frontend == "function_url" ? 10 : null
+  )
+}
+
 resource "aws_lambda_function_url" "this" {
   # checkov:skip=CKV_AWS_258:Authorization is enforced by the function itself (API keys and signed URLs), identically on every front end.
   count              = var.http_frontend == "function_url" ? 1 : 0

@@ -3,6 +3,12 @@
 # class of the viewer's Accept (image/avif, image/webp or other, computed by a CloudFront
 # Function), never the raw header. Everything else (uploads, originals, deletes) passes
 # through uncached, with the viewer's headers (Authorization included: caching is off there).
+#
+# The origin (API Gateway's or the function URL's own address) stays reachable on the
+# internet, so CloudFront adds a secret header on its way there and the function answers
+# nothing without it (THUMBNAIL_ORIGIN_SECRET): the WAF, geo rules and cache cannot be gone
+# around. Origin access control would sign with the Authorization header, which carries our
+# API keys, and needs clients to hash upload bodies; a secret header needs neither.
 
 locals {
   cdn = var.cdn && var.http_frontend != "none"
@@ -16,6 +22,18 @@ locals {
   caching_disabled              = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
   all_viewer_except_host_header = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
   security_headers              = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+}
+
+# 244 random bits (two UUIDv4, made by Terraform itself), kept once made; rotate with
+# `terraform apply -replace='module.thumbnail.terraform_data.origin_secret[0]'`. It is in the
+# state (as CloudFront's origin header is); it only proves a request came through CloudFront.
+resource "terraform_data" "origin_secret" {
+  count = local.cdn ? 1 : 0
+  input = replace("${uuid()}${uuid()}", "-", "")
+
+  lifecycle {
+    ignore_changes = [input]
+  }
 }
 
 resource "aws_cloudfront_function" "accept" {
@@ -77,6 +95,11 @@ resource "aws_cloudfront_distribution" "this" {
   origin {
     origin_id   = "api"
     domain_name = local.http_origin
+
+    custom_header {
+      name  = "X-Origin-Verify"
+      value = terraform_data.origin_secret[0].output
+    }
 
     custom_origin_config {
       http_port              = 80

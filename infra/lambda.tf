@@ -27,7 +27,7 @@ resource "aws_lambda_function" "this" {
   source_code_hash               = filebase64sha256(var.lambda_zip)
   memory_size                    = var.memory_mb
   timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = var.reserved_concurrency
+  reserved_concurrent_executions = local.reserved_concurrency
   kms_key_arn                    = aws_kms_key.this.arn
 
   environment {
@@ -42,7 +42,9 @@ resource "aws_lambda_function" "this" {
       THUMBNAIL_PUBLIC_READS       = tostring(var.public_reads)
       THUMBNAIL_PUBLIC_ORIGINALS   = tostring(var.public_originals)
       THUMBNAIL_CORS_ORIGINS       = join(",", var.cors_origins)
-      RUST_LOG                     = "info"
+      # Behind the CDN, only requests that come through it are answered.
+      THUMBNAIL_ORIGIN_SECRET = local.cdn ? terraform_data.origin_secret[0].output : ""
+      RUST_LOG                = "info"
     }
   }
 

@@ -88,7 +88,7 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrency" {
-  description = "Instances reserved for (and the most run by) the function; null (the default) reserves none, so the account's unreserved pool is shared and a new account (quota 10) can deploy. Uploads are bounded by queue_max_concurrency instead."
+  description = "Instances reserved for (and the most run by) the function. null (the default): with http_frontend = function_url, 10 (a function URL has no throttle of its own, so this bounds what a flood of requests can start; an account needs 10 more unreserved, so a new account with a quota of 10 asks for a raise or uses api_gateway); otherwise none, so the account's unreserved pool is shared and a new account can deploy (API Gateway throttles with api_throttle_rate, uploads are bounded by queue_max_concurrency)."
   type        = number
   default     = null
 

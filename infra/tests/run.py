@@ -125,8 +125,14 @@ def plan_checks(name, layout, plan):
         | ({"api-5xx"} if layout["http_frontend"] == "api_gateway" else set())
     check(alarms == expected, f"{name}: alarms {alarms} != {expected}")
     fn = res["aws_lambda_function.this"]["values"]
-    check(fn.get("reserved_concurrent_executions") in (None, -1), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
+    check(fn.get("reserved_concurrent_executions") in reserved(layout), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
     return sum(1 for r in res.values() if r["mode"] == "managed")
+
+
+def reserved(layout):
+    """Issue 31, item 6: a function URL has no throttle of its own, so its function reserves
+    (and is capped at) 10 instances by default; behind API Gateway (which throttles) none."""
+    return (10,) if layout["http_frontend"] == "function_url" else (None, -1)
 
 
 def cdn_checks(name, plan):
@@ -155,7 +161,23 @@ def cdn_checks(name, plan):
     check("PUT" in default["allowed_methods"] and not default["compress"], f"{name}: default behavior")
     origin = dist["origin"][0]["custom_origin_config"][0]
     check(origin["origin_protocol_policy"] == "https-only", f"{name}: origin {origin}")
+    # Issue 31, item 6: CloudFront proves itself to the origin with a secret header, which
+    # the function requires (the same value, made once by Terraform, in its environment).
+    headers = {h["name"] for h in dist["origin"][0].get("custom_header", [])}
+    check(headers == {"X-Origin-Verify"}, f"{name}: origin headers {headers}")
+    check("terraform_data.origin_secret[0]" in res, f"{name}: no origin secret")
+    for addr in ("aws_lambda_function.this", "aws_cloudfront_distribution.this"):
+        refs = json.dumps(configured(plan, addr))
+        check("terraform_data.origin_secret[0].output" in refs, f"{name}: {addr} does not use the origin secret")
     check("cdn_url" in plan["output_changes"], f"{name}: no cdn_url output")
+
+
+def configured(plan, addr):
+    """The module's configuration of the resource `addr` (its expressions and what they
+    reference), for values that stay unknown until apply."""
+    module = plan["configuration"]["root_module"]["module_calls"]["thumbnail"]["module"]
+    (found,) = [r for r in module["resources"] if r["address"] == addr]
+    return found
 
 
 def state_checks(name, layout, state):
@@ -182,8 +204,10 @@ def state_checks(name, layout, state):
 
     # Finding 6: no reservation by default; the queue mode's queue and mapping.
     fn = values("aws_lambda_function.this")
-    check(fn.get("reserved_concurrent_executions") in (None, -1), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
+    check(fn.get("reserved_concurrent_executions") in reserved(layout), f"{name}: reserved {fn.get('reserved_concurrent_executions')}")
     env = fn["environment"][0]["variables"]
+    # Issue 31, item 6: without the CDN there is no origin secret to ask for.
+    check(env.get("THUMBNAIL_ORIGIN_SECRET") == "", f"{name}: origin secret without a CDN")
     check("THUMBNAIL_API_KEYS" not in env and "THUMBNAIL_SIGNING_KEY" not in env, f"{name}: keys in env {env}")
     check("THUMBNAIL_CREDENTIALS_SECRET" in env, f"{name}: no secret ARN in env")
     note = values("aws_s3_bucket_notification.uploads")

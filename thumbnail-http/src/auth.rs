@@ -58,7 +58,14 @@ pub struct Auth {
     pub metrics_token: Option<String>,
     /// Signed URLs whose `expires` is further away than this are refused.
     pub max_signed_lifetime: Duration,
+    /// A value every request must carry in [`ORIGIN_HEADER`] (a CDN adds it on its way to
+    /// the origin), so that the origin cannot be reached around the CDN (its WAF, geo rules
+    /// and cache); none: any request is answered.
+    pub origin_secret: Option<String>,
 }
+
+/// The header a CDN sends [`Auth::origin_secret`] in (CloudFront's origin custom header).
+pub const ORIGIN_HEADER: &str = "x-origin-verify";
 
 impl Default for Auth {
     fn default() -> Self {
@@ -69,6 +76,7 @@ impl Default for Auth {
             public_originals: false,
             metrics_token: None,
             max_signed_lifetime: DEFAULT_MAX_SIGNED_LIFETIME,
+            origin_secret: None,
         }
     }
 }
@@ -81,6 +89,7 @@ impl std::fmt::Debug for Auth {
             .field("public_reads", &self.public_reads)
             .field("public_originals", &self.public_originals)
             .field("metrics_token", &self.metrics_token.is_some())
+            .field("origin_secret", &self.origin_secret.is_some())
             .finish()
     }
 }
@@ -165,6 +174,23 @@ impl Auth {
             ));
         }
         Ok(())
+    }
+
+    /// Whether a request came through the CDN: it carries the origin secret, when one is set
+    /// (compared in constant time).
+    pub(crate) fn check_origin(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let Some(secret) = &self.origin_secret else {
+            return Ok(());
+        };
+        let given = headers.get(ORIGIN_HEADER).map(|v| v.as_bytes());
+        match given {
+            Some(given) if bool::from(secret.as_bytes().ct_eq(given)) => Ok(()),
+            _ => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_through_cdn",
+                "this origin answers only requests that come through its CDN",
+            )),
+        }
     }
 
     /// Checks the `/metrics` token, when one is set.

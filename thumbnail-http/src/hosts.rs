@@ -2,6 +2,7 @@
 //! could otherwise reach a loopback server through DNS rebinding (a name of the attacker's
 //! that resolves to 127.0.0.1) and PUT or DELETE through the user's browser. A browser always
 //! sends the name it resolved, so a server that answers only its own names is out of reach.
+//! Behind a CDN, the origin answers only what came through it (the origin secret).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -125,5 +126,21 @@ pub(crate) async fn check_host(
         )
         .into_response(),
         _ => next.run(req).await,
+    }
+}
+
+/// Refuses, before anything is read or stored, a request that did not come through the CDN
+/// ([`crate::Auth::origin_secret`]). Probes and metrics are the operator's, reached directly.
+pub(crate) async fn check_origin(
+    State(state): State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if matches!(req.uri().path(), "/healthz" | "/readyz" | "/metrics") {
+        return next.run(req).await;
+    }
+    match state.0.auth.check_origin(req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
     }
 }

@@ -65,7 +65,9 @@ use thumbnail_storage::{Key, Store, Thumbnailer};
 use crate::flight::Flights;
 use tokio::sync::Semaphore;
 
-pub use crate::auth::{Auth, DEFAULT_MAX_SIGNED_LIFETIME, MIN_KEY_BYTES, check_key, sign};
+pub use crate::auth::{
+    Auth, DEFAULT_MAX_SIGNED_LIFETIME, MIN_KEY_BYTES, ORIGIN_HEADER, check_key, sign,
+};
 pub use crate::error::ApiError;
 pub use crate::gate::JobGate;
 pub use crate::hosts::AllowedHosts;
@@ -235,6 +237,9 @@ fn routes(state: AppState, hosts: Option<AllowedHosts>) -> Router {
     // Inside `observe`, so a refused host is answered like any other refusal.
     if let Some(hosts) = hosts.filter(|_| !state.0.auth.enabled()) {
         app = app.layer(from_fn_with_state(hosts, hosts::check_host));
+    }
+    if state.0.auth.origin_secret.is_some() {
+        app = app.layer(from_fn_with_state(state.clone(), hosts::check_origin));
     }
     app.layer(from_fn_with_state(state.clone(), middleware::observe))
         .layer(from_fn_with_state(state.clone(), cors::cors))

@@ -381,3 +381,43 @@ async fn originals_are_answered_as_what_their_bytes_are() {
     // them, so what S3 sends is AWS's part), and a URL without them no longer verifies.
     assert!(location.contains("X-Amz-Signature="), "{location}");
 }
+
+/// Issue 31, item 6: behind a CDN the origin answers only what came through it (the secret
+/// CloudFront adds as an origin header); a client going around the CDN gets a JSON 403 and
+/// changes nothing, whatever credentials it has. Probes and metrics stay reachable.
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_cdn_the_origin_answers_only_the_cdn() {
+    const SECRET: &str = "cloudfront-origin-secret-0123456789";
+    let mut setup = Setup::new(Kind::Memory);
+    setup.auth.api_keys = vec!["an-api-key-0123456789".into()];
+    setup.auth.origin_secret = Some(SECRET.into());
+    let s = setup.start().await;
+    let put = |secret: Option<&'static str>| {
+        let mut req = s
+            .http
+            .put(s.url("/images/a.jpg"))
+            .bearer_auth("an-api-key-0123456789")
+            .body(photo());
+        if let Some(v) = secret {
+            req = req.header(thumbnail_http::ORIGIN_HEADER, v);
+        }
+        req.send()
+    };
+    for secret in [None, Some("cloudfront-origin-secret-012345678"), Some("")] {
+        let resp = put(secret).await.unwrap();
+        json_error(resp, StatusCode::FORBIDDEN, "not_through_cdn").await;
+    }
+    assert!(
+        s.originals.list("").await.unwrap().is_empty(),
+        "a refused PUT stored something"
+    );
+    let resp = s.http.get(s.url("/thumbnails/a.jpg")).send().await.unwrap();
+    json_error(resp, StatusCode::FORBIDDEN, "not_through_cdn").await;
+    assert_eq!(
+        put(Some(SECRET)).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(s.get(path).await.status(), StatusCode::OK, "{path}");
+    }
+}

@@ -280,3 +280,41 @@ async fn credentialed_answers_are_private() {
         }
     }
 }
+
+/// Issue 31, item 6: a `?v=` that is not the original's version costs no render, however
+/// many distinct values a client sends (each is a new CDN cache key, so each reaches the
+/// origin): it is answered from the thumbnail already made, as without `v`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_version_that_is_not_the_originals_renders_nothing() {
+    let s = Setup::new(Kind::Memory).start().await;
+    assert_eq!(s.put("/images/a.jpg", photo()).await.status(), 201);
+    let first = s
+        .get("/thumbnails/a.jpg?size=64x64")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let before = renders(&s).await;
+    for i in 0..40 {
+        for path in [
+            format!("/thumbnails/a.jpg?v=junk{i:04}"),
+            format!("/thumbnails/a.jpg?size=64x64&v={i:016x}"),
+        ] {
+            let resp = s.get(&path).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{path}");
+            assert_eq!(
+                header(&resp, "cache-control"),
+                "public, max-age=86400",
+                "{path}"
+            );
+            if path.contains("size") {
+                assert_eq!(resp.bytes().await.unwrap(), first, "{path}");
+            }
+        }
+    }
+    assert_eq!(
+        renders(&s).await,
+        before,
+        "80 distinct versions made nothing"
+    );
+}

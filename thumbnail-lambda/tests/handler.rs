@@ -437,6 +437,52 @@ async fn aws_sample_http_events_reach_the_routes() {
 
 /// Issue 13, finding 8: a missing bucket (or denied access) is a configuration error, not a
 /// missing object: the invocation fails, so Lambda retries it and it reaches the DLQ.
+/// Issue 31, item 6: with the CDN's origin secret set (Terraform sets it with CloudFront's
+/// origin header), an event that did not come through CloudFront (API Gateway's or the
+/// function URL's own address) is a 403 that stores nothing, credentials or not.
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_cloudfront_the_function_answers_only_cloudfront() {
+    const SECRET: &str = "origin-secret-from-terraform-0123456789";
+    let (store, q) = bucket("lambda-origin").await;
+    let b = store.bucket().to_string();
+    let key = "a-lambda-test-key-1";
+    let app = App::new(env(vec![
+        ("THUMBNAIL_STORE", format!("s3://{b}/originals{q}")),
+        ("THUMBNAIL_THUMBS", format!("s3://{b}/thumbnails{q}")),
+        ("THUMBNAIL_API_KEYS", key.into()),
+        ("THUMBNAIL_ORIGIN_SECRET", SECRET.into()),
+    ]))
+    .await
+    .unwrap();
+    let put = |secret: Option<&str>| {
+        let mut e = shared_event("go-apigw-v2-request-no-authorizer.json");
+        e["rawPath"] = json!("/images/direct.jpg");
+        e["requestContext"]["http"]["method"] = json!("PUT");
+        e["requestContext"]["http"]["path"] = json!("/images/direct.jpg");
+        e["headers"]["authorization"] = json!(format!("Bearer {key}"));
+        e["body"] = json!(B64.encode(photo()));
+        e["isBase64Encoded"] = json!(true);
+        if let Some(v) = secret {
+            e["headers"]["x-origin-verify"] = json!(v);
+        }
+        e
+    };
+    for secret in [None, Some("origin-secret-from-terraform-012345678")] {
+        let resp = handle(&app, event(put(secret))).await.unwrap();
+        assert_eq!(resp["statusCode"], 403, "{resp}");
+        assert!(
+            resp["body"].as_str().unwrap().contains("not_through_cdn"),
+            "{resp}"
+        );
+    }
+    assert!(
+        keys(&store).await.is_empty(),
+        "a refused event stored something"
+    );
+    let resp = handle(&app, event(put(Some(SECRET)))).await.unwrap();
+    assert_eq!(resp["statusCode"], 201, "{resp}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_bucket_fails_the_invocation() {
     let (store, q) = bucket("lambda-nobucket").await;

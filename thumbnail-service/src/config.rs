@@ -146,6 +146,13 @@ pub struct Config {
     #[arg(long, env = "THUMBNAIL_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
+    /// A secret every request must carry in `X-Origin-Verify` (a CDN adds it on its way to
+    /// the origin; Terraform sets CloudFront's), so that nobody reaches the origin around the
+    /// CDN; others get a 403 before anything is read. `/healthz`, `/readyz` and `/metrics`
+    /// are exempt. None: every request is answered.
+    #[arg(long, env = "THUMBNAIL_ORIGIN_SECRET", hide_env_values = true)]
+    pub origin_secret: Option<String>,
+
     /// Serve without any credentials where that is otherwise refused (a non-loopback
     /// address; Lambda's HTTP mode).
     #[arg(long, env = "THUMBNAIL_INSECURE_NO_AUTH")]
@@ -381,10 +388,26 @@ mod tests {
         let keyed = lookup(&[
             ("THUMBNAIL_PUBLIC_ORIGINALS", "true"),
             ("THUMBNAIL_METRICS_TOKEN", "scrape-0123456789abcdef"),
+            ("THUMBNAIL_ORIGIN_SECRET", "cdn-origin-0123456789abcdef"),
         ])
         .unwrap();
         let auth = keyed.auth().unwrap();
         assert!(auth.public_originals);
+        assert_eq!(
+            auth.origin_secret.as_deref(),
+            Some("cdn-origin-0123456789abcdef")
+        );
+        // Terraform sets it empty when there is no CDN: no secret asked for.
+        let off = lookup(&[("THUMBNAIL_ORIGIN_SECRET", "")]).unwrap();
+        assert_eq!(off.auth().unwrap().origin_secret, None);
+        let short = lookup(&[("THUMBNAIL_ORIGIN_SECRET", "cdn")]).unwrap();
+        assert!(
+            short
+                .auth()
+                .unwrap_err()
+                .to_string()
+                .contains("THUMBNAIL_ORIGIN_SECRET")
+        );
         assert_eq!(
             auth.metrics_token.as_deref(),
             Some("scrape-0123456789abcdef")

@@ -89,6 +89,14 @@ impl Config {
             public_originals: self.public_originals,
             metrics_token,
             max_signed_lifetime: self.max_signed_lifetime,
+            origin_secret: match self.origin_secret.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(secret) => {
+                    check_key(secret)
+                        .map_err(|e| ConfigError::invalid("THUMBNAIL_ORIGIN_SECRET", e))?;
+                    Some(secret.to_string())
+                }
+            },
         })
     }
 
