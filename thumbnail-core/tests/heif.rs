@@ -279,3 +279,94 @@ fn corrupt_coded_data_is_a_typed_error() {
         }
     }
 }
+
+/// Issue 32, item 4: the fix for rav1d's abort travels with the crate. A crate outside this
+/// workspace (made here, in a temporary folder, depending on thumbnail-core by path as a
+/// dependant would) decodes the wrecked AVIF files to thumbnails or typed errors and finishes:
+/// with the fix carried by a `[patch]` of this workspace's, it built rav1d 1.1.0, whose panic
+/// on corrupt tiles aborts the process.
+#[test]
+fn a_dependant_crate_gets_errors_not_aborts() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("thumbnail-dependant-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    // The workspace's profiles (dependencies optimised, as ours are), nothing else of it.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let profiles = &manifest[manifest.find("[profile.").expect("profiles")..];
+    let core = root.join("thumbnail-core");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"dependant\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+             [dependencies]\nthumbnail-core = {{ path = {core:?}, default-features = false, features = [\"avif-decode\"] }}\n\n\
+             [workspace]\n\n{profiles}"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        r#"fn main() {
+    for path in std::env::args().skip(1) {
+        let data = std::fs::read(&path).unwrap();
+        let spec = thumbnail_core::ThumbnailSpec::default();
+        match thumbnail_core::thumbnail(&data, &spec, &thumbnail_core::Limits::default()) {
+            Ok(_) => println!("thumbnail"),
+            Err(e) => println!("{:?}", e.kind()),
+        }
+    }
+    println!("done");
+}
+"#,
+    )
+    .unwrap();
+    // The workspace's lock: the same versions, all already downloaded (no network).
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let mut files = Vec::new();
+    for (i, (file, step)) in [
+        ("avif-grid.avif", 3),
+        ("avif-grid.avif", 2),
+        ("avif-alpha.avif", 5),
+        ("avif-ten-bit.avif", 97),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = dir.join(format!("wrecked-{i}.avif"));
+        std::fs::write(&path, wrecked(file, step)).unwrap();
+        files.push(path);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["run", "--quiet", "--offline", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(root.join("target/dependant"))
+        .arg("--")
+        .args(&files)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), files.len() + 1, "{stdout}");
+    assert_eq!(
+        lines[0], "Corrupt",
+        "the file that aborted rav1d 1.1.0: {stdout}"
+    );
+    assert!(
+        lines[1..files.len()]
+            .iter()
+            .all(|l| ["thumbnail", "Corrupt", "UnsupportedFormat"].contains(l)),
+        "{stdout}"
+    );
+    assert_eq!(lines[files.len()], "done");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -54,6 +54,14 @@ impl EntropyData {
                     interval_start = buf.len();
                     pos = next + 1;
                 }
+                // No marker has a code under SOF0's: these bytes are damage (a run of 0xFF a
+                // flash card left, a flipped bit). As libjpeg's `jpeg_resync_to_restart`, the
+                // interval ends here (the rest of it reads as zeros: damaged) and whatever
+                // follows up to the next marker is dropped; the next RSTn places the rest.
+                Some(&m) if m < 0xC0 => match next_marker(data, next + 1) {
+                    Some(at) => pos = at,
+                    None => break data.len(),
+                },
                 Some(_) => break next - 1,
                 None => break data.len(),
             }
@@ -69,9 +77,11 @@ impl EntropyData {
     }
 
     /// For each of `count` restart intervals the scan should hold, which stored interval
-    /// holds its data, placed by the RSTn numbers as libjpeg resynchronises: a marker lost to
-    /// damage leaves its interval without data (`None`) instead of shifting every later one,
-    /// and an out-of-sequence marker's data is dropped.
+    /// holds its data, placed by the RSTn numbers as libjpeg's `jpeg_resync_to_restart`
+    /// places them: a marker one or two ahead of the expected one means those in between were
+    /// lost (their intervals get no data, `None`, instead of shifting every later one); one
+    /// or two behind is a stale marker, dropped with its data; three to five ahead is taken
+    /// as the expected one, as libjpeg does, so that a damaged file looks as it shows it.
     pub fn map_intervals(&self, count: usize) -> Vec<Option<usize>> {
         let mut map = vec![None; count];
         if count == 0 {
@@ -81,10 +91,11 @@ impl EntropyData {
         let mut last = 0usize;
         for (stored, &m) in self.markers.iter().enumerate() {
             // The marker before interval `u` is RST((u - 1) % 8); the next expected is `last + 1`.
-            let ahead = (usize::from(m) + 8 - last % 8) % 8;
-            if ahead >= 4 {
-                continue;
-            }
+            let ahead = match (usize::from(m) + 8 - last % 8) % 8 {
+                6 | 7 => continue,
+                3..=5 => 0,
+                ahead => ahead,
+            };
             let u = last + 1 + ahead;
             if u >= count {
                 break;
@@ -115,6 +126,23 @@ impl EntropyData {
     #[cfg(test)]
     pub fn intervals(&self) -> usize {
         self.intervals.len()
+    }
+}
+
+/// Where the next marker (0xFF, then neither 0xFF nor a stuffed zero) starts at or after
+/// `from`: libjpeg's `next_marker`, which skips what is not one.
+fn next_marker(data: &[u8], from: usize) -> Option<usize> {
+    let mut pos = from;
+    loop {
+        let at = pos + memchr::memchr(0xFF, data.get(pos..)?)?;
+        let mut next = at + 1;
+        while data.get(next) == Some(&0xFF) {
+            next += 1;
+        }
+        match data.get(next)? {
+            0x00 => pos = next + 1,
+            _ => return Some(next - 1),
+        }
     }
 }
 
@@ -346,6 +374,11 @@ mod tests {
         let e = EntropyData::new(&data, 0);
         assert_eq!(e.map_intervals(3), vec![Some(0), Some(1), Some(3)]);
         assert_eq!(e.interval(3).bits(8), 0x12);
+        // Three to five ahead (RST4 where RST1 belongs) is taken as the expected marker, as
+        // libjpeg takes it: its data is interval 2's, and the count goes on from there.
+        let data = [0x10, 0xFF, 0xD0, 0x11, 0xFF, 0xD4, 0x12, 0xFF, 0xD2, 0x13];
+        let e = EntropyData::new(&data, 0);
+        assert_eq!(e.map_intervals(4), vec![Some(0), Some(1), Some(2), Some(3)]);
         // Numbers wrap after RST7.
         let mut data = vec![0x00];
         for i in 0..10u8 {
@@ -353,6 +386,31 @@ mod tests {
         }
         let e = EntropyData::new(&data, 0);
         assert_eq!(e.map_intervals(11), (0..11).map(Some).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn fill_runs_and_invalid_markers_end_only_their_interval() {
+        // Interval 0 (0x11 0x22), then a 5-byte run of 0xFF, a stray data byte (FF 37 is no
+        // marker) and more of its data, then RST0 and interval 1: the scan goes on.
+        let mut scan = vec![
+            0x11, 0x22, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x37, 0x44, 0xFF, 0x00,
+        ];
+        scan.extend_from_slice(&[0xFF, 0xD0, 0x55, 0xFF, 0x9F, 0x66, 0xFF, 0xD1, 0x77]);
+        scan.extend_from_slice(&[0xFF, 0xD9]);
+        let e = EntropyData::new(&scan, 0);
+        assert_eq!(e.intervals(), 3);
+        assert_eq!(e.map_intervals(3), [Some(0), Some(1), Some(2)]);
+        let bytes = |i: usize| {
+            let (start, len) = e.intervals[i];
+            e.buf[start..start + len].to_vec()
+        };
+        assert_eq!(bytes(0), [0x11, 0x22]);
+        assert_eq!(bytes(1), [0x55]);
+        assert_eq!(bytes(2), [0x77]);
+        assert_eq!(e.next_marker, scan.len() - 2, "EOI still ends the scan");
+        // A real marker (DHT) ends the scan where it stands.
+        let e = EntropyData::new(&[0x11, 0xFF, 0xC4, 0x00, 0x02], 0);
+        assert_eq!(e.next_marker, 1);
     }
 
     #[test]

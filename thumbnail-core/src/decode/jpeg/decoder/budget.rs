@@ -78,12 +78,13 @@ pub(crate) fn check_scans(data: &[u8], first_scan: Option<usize>, limits: &Limit
 }
 
 /// Offset of the first marker after entropy-coded data starting at `pos` (RSTn and stuffed
-/// bytes are part of the data).
+/// bytes are part of the data, and so is a byte after 0xFF that is no marker's, under SOF0's
+/// code: damage, which the scan decoder skips as libjpeg does; see `bits::EntropyData`).
 pub(super) fn skip_entropy(data: &[u8], mut pos: usize) -> usize {
     while let Some(rel) = data.get(pos..).and_then(memchr_ff) {
         let at = pos + rel;
         match data.get(at + 1) {
-            Some(0x00) | Some(0xD0..=0xD7) | Some(0xFF) => pos = at + 1,
+            Some(0x00..0xC0) | Some(0xD0..=0xD7) | Some(0xFF) => pos = at + 1,
             Some(_) => return at,
             None => return data.len(),
         }
