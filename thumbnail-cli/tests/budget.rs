@@ -287,7 +287,11 @@ fn batch_peak_mib(dir: &std::path::Path, inputs: &[&str], threads: &str) -> u64 
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let written = |name: &str| out.join(name.replace(".tif", ".jpg")).exists();
+    // `<stem>.jpg`, whatever the input's extension.
+    let written = |name: &str| {
+        out.join(std::path::Path::new(name).with_extension("jpg"))
+            .exists()
+    };
     while !inputs.iter().all(|i| written(i)) {
         assert!(Instant::now() < deadline, "the thumbnails were not written");
         std::thread::sleep(Duration::from_millis(10));
@@ -324,4 +328,67 @@ fn reading_ahead_adds_at_most_its_budget_to_a_batch_of_large_files() {
     let all = batch_peak_mib(dir.path(), &names, "1");
     // Two of them at once would add 13 MB or more.
     assert!(all <= one + 4 + 3, "one file: {one} MiB, four: {all} MiB");
+}
+
+/// A 24 MP photo-like JPEG: broad gradients with noise on top (so the file is as large as a
+/// camera's, 5 MB and more), 4:4:4 at quality 95.
+fn photo_24mp() -> Vec<u8> {
+    let (w, h) = (6000u16, 4000u16);
+    let mut px = Vec::with_capacity(usize::from(w) * usize::from(h) * 3);
+    for y in 0..u32::from(h) {
+        for x in 0..u32::from(w) {
+            let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 28;
+            px.extend(hostile::photo(x, y).map(|c| c.saturating_add(noise as u8)));
+        }
+    }
+    let mut out = Vec::new();
+    jpeg_encoder::Encoder::new(&mut out, 95)
+        .encode(&px, w, h, jpeg_encoder::ColorType::Rgb)
+        .unwrap();
+    out
+}
+
+/// Issue 32, item 2: a batch of every corpus photo (0.01 to 16 MP, 8 progressive) and 24 MP
+/// ones (baseline and progressive) on one render thread peaks at 32 MiB or less: a
+/// progressive file keeps only what the thumbnail's scale needs, and no input is held longer
+/// than its decode.
+#[test]
+fn a_batch_of_photos_up_to_24_mp_peaks_at_32_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    let photos = thumbnail_testkit::corpus().join("photos");
+    for entry in std::fs::read_dir(&photos).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::copy(&path, dir.path().join(&name)).unwrap();
+        names.push(name);
+    }
+    let big = photo_24mp();
+    assert!(big.len() > 4 << 20, "a 24 MP file of {} bytes", big.len());
+    std::fs::write(dir.path().join("big-24mp.jpg"), &big).unwrap();
+    let progressive = std::process::Command::new("jpegtran")
+        .args([
+            "-progressive",
+            "-outfile",
+            "big-24mp-progressive.jpg",
+            "big-24mp.jpg",
+        ])
+        .current_dir(dir.path())
+        .status()
+        .unwrap_or_else(|e| panic!("jpegtran: {e} (apt-get install libjpeg-turbo-progs)"));
+    assert!(progressive.success());
+    names.extend(["big-24mp.jpg".into(), "big-24mp-progressive.jpg".into()]);
+    names.sort();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let peak = batch_peak_mib(dir.path(), &names, "1");
+    eprintln!(
+        "peak RSS {peak} MiB, {} photos, the 24 MP one {} bytes",
+        names.len(),
+        big.len()
+    );
+    assert!(
+        peak <= 32,
+        "peak RSS {peak} MiB over {} photos",
+        names.len()
+    );
 }
