@@ -1,6 +1,6 @@
 # Least privilege, by the calls the function makes:
 #   GetObject/HeadObject/presigned GET of originals  -> s3:GetObject   on originals_prefix/*
-#   PutObject/presigned PUT of originals (HTTP API)  -> s3:PutObject   on originals_prefix/*
+#   PutObject/presigned POST of originals (HTTP API) -> s3:PutObject   on originals_prefix/*
 #   Get/Head/Put of thumbnails                       -> s3:GetObject, s3:PutObject on thumbnails_prefix/*
 #   DeleteObject of stale client sizes (_sizes/)     -> s3:DeleteObject on thumbnails_prefix/*
 #   ListObjectsV2 of one original's sizes            -> s3:ListBucket
