@@ -172,6 +172,27 @@ def cdn_checks(name, plan):
     check("cdn_url" in plan["output_changes"], f"{name}: no cdn_url output")
 
 
+def tls_checks(name, stack, env, state, varfile, state_dir):
+    """Issue 31, item 10: with the operator's certificate the distribution takes TLS 1.2 and
+    later only (TLSv1.2_2021, SNI); with CloudFront's own *.cloudfront.net certificate AWS
+    fixes the minimum at TLSv1, which the README says."""
+    plans = {
+        "default certificate": ([], "TLSv1"),
+        "own certificate": (["-var=cdn_certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/thumbtest",
+                             '-var=cdn_aliases=["img.example.com"]'], "TLSv1.2_2021"),
+    }
+    for what, (extra, minimum) in plans.items():
+        out = state_dir / "tfplan-tls"
+        tf(stack, env, "plan", "-input=false", f"-state={state}", f"-var-file={varfile}", "-var=cdn=true",
+           *extra, f"-out={out}")
+        res = by_address(json.loads(tf(stack, env, "show", "-json", str(out), capture=True))["planned_values"]["root_module"])
+        cert = res["aws_cloudfront_distribution.this[0]"]["values"]["viewer_certificate"][0]
+        check(cert["minimum_protocol_version"] == minimum, f"{name}, {what}: {cert}")
+        if extra:
+            check(cert["ssl_support_method"] == "sni-only" and not cert["cloudfront_default_certificate"],
+                  f"{name}, {what}: {cert}")
+
+
 def configured(plan, addr):
     """The module's configuration of the resource `addr` (its expressions and what they
     reference), for values that stay unknown until apply."""
@@ -270,6 +291,8 @@ def run_layout(name, layout, endpoint, work, base_env, boundary):
     tf(stack, env, "plan", "-input=false", f"-state={state}", f"-var-file={varfile}", "-var=cdn=true",
        f"-out={cdn_plan}")
     cdn_checks(name, json.loads(tf(stack, env, "show", "-json", str(cdn_plan), capture=True)))
+    if layout["http_frontend"] == "api_gateway":
+        tls_checks(name, stack, env, state, varfile, state_dir)
     tf(stack, env, "plan", "-input=false", f"-state={state}", f"-var-file={varfile}", f"-out={planfile}")
     with zipfile.ZipFile(planfile) as z:
         for member in z.namelist():

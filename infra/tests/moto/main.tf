@@ -59,6 +59,18 @@ variable "cdn" {
   default     = false
 }
 
+variable "cdn_aliases" {
+  description = "Host names of the distribution (with cdn_certificate_arn)."
+  type        = list(string)
+  default     = []
+}
+
+variable "cdn_certificate_arn" {
+  description = "An ACM certificate for cdn_aliases (only planned here)."
+  type        = string
+  default     = null
+}
+
 variable "api_keys" {
   description = "Written to the secret, write-only."
   type        = list(string)
@@ -111,6 +123,8 @@ module "thumbnail" {
   trigger              = var.trigger
   cors_origins         = var.cors_origins
   cdn                  = var.cdn
+  cdn_aliases          = var.cdn_aliases
+  cdn_certificate_arn  = var.cdn_certificate_arn
   api_keys             = var.api_keys
   signing_key          = var.signing_key
   credentials_version  = var.credentials_version
