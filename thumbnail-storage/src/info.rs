@@ -84,12 +84,17 @@ impl Thumbnailer {
     /// ([`Key::flat`]: one file per key in one folder, so no key's info can collide with
     /// another's).
     pub fn info_key(&self, source: &Key) -> Result<Key, StoreError> {
+        self.record_key(INFO, source)
+    }
+
+    /// `{prefix}/{folder}/{source, flat}.json`: where a small record about `source` lives.
+    pub(crate) fn record_key(&self, folder: &str, source: &Key) -> Result<Key, StoreError> {
         let prefix = self.prefix.trim_matches('/');
         let flat = source.flat();
         if prefix.is_empty() {
-            Key::new(format!("{INFO}/{flat}.json"))
+            Key::new(format!("{folder}/{flat}.json"))
         } else {
-            Key::new(format!("{prefix}/{INFO}/{flat}.json"))
+            Key::new(format!("{prefix}/{folder}/{flat}.json"))
         }
     }
 
@@ -143,7 +148,21 @@ impl Thumbnailer {
         etag: &str,
     ) -> Result<Info, JobError> {
         let info = Info::of(image, thumbhash, bytes, etag);
-        let json = serde_json::to_vec(&info).map_err(|e| JobError::Worker {
+        let start = Instant::now();
+        self.put_record(source, &self.info_key(source)?, &info)
+            .await?;
+        tracing::debug!(key = %source, ms = start.elapsed().as_secs_f64() * 1000.0, "info stored");
+        Ok(info)
+    }
+
+    /// Stores `record` (about `source`) as JSON under `key`.
+    pub(crate) async fn put_record(
+        &self,
+        source: &Key,
+        key: &Key,
+        record: &impl Serialize,
+    ) -> Result<(), JobError> {
+        let json = serde_json::to_vec(record).map_err(|e| JobError::Worker {
             key: source.to_string(),
             message: e.to_string(),
         })?;
@@ -151,11 +170,7 @@ impl Thumbnailer {
             content_type: Some("application/json".into()),
             ..PutOptions::default()
         };
-        let start = Instant::now();
-        self.dest
-            .put(&self.info_key(source)?, Bytes::from(json), &options)
-            .await?;
-        tracing::debug!(key = %source, ms = start.elapsed().as_secs_f64() * 1000.0, "info stored");
-        Ok(info)
+        self.dest.put(key, Bytes::from(json), &options).await?;
+        Ok(())
     }
 }

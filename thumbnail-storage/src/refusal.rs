@@ -2,11 +2,10 @@
 //! proved not to be an image we read: recorded once, on their upload event, so that no
 //! request makes thumbnails of them again or reads them whole to find that out.
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::info::version;
-use crate::{JobError, Key, PutOptions, StoreError, Thumbnailer};
+use crate::{JobError, Key, StoreError, Thumbnailer};
 
 /// The folder (under the thumbnails' prefix) of the [`Refusal`] records; preset names cannot
 /// start with `_`.
@@ -25,13 +24,7 @@ pub struct Refusal {
 impl Thumbnailer {
     /// Where the [`Refusal`] of `source` is stored: `{prefix}/_refused/{source, flat}.json`.
     pub fn refusal_key(&self, source: &Key) -> Result<Key, StoreError> {
-        let prefix = self.prefix.trim_matches('/');
-        let flat = source.flat();
-        if prefix.is_empty() {
-            Key::new(format!("{REFUSED}/{flat}.json"))
-        } else {
-            Key::new(format!("{prefix}/{REFUSED}/{flat}.json"))
-        }
+        self.record_key(REFUSED, source)
     }
 
     /// Records that the version of `source` whose store ETag is `etag` is not an image we
@@ -43,16 +36,7 @@ impl Thumbnailer {
             version: version(etag),
             reason: reason.to_string(),
         };
-        let json = serde_json::to_vec(&record).map_err(|e| JobError::Worker {
-            key: source.to_string(),
-            message: e.to_string(),
-        })?;
-        let options = PutOptions {
-            content_type: Some("application/json".into()),
-            ..PutOptions::default()
-        };
-        self.dest
-            .put(&self.refusal_key(source)?, Bytes::from(json), &options)
+        self.put_record(source, &self.refusal_key(source)?, &record)
             .await?;
         Ok(())
     }

@@ -174,7 +174,9 @@ pub(crate) fn rav1d_get_frame_delay(s: &Rav1dSettings) -> Rav1dResult<usize> {
 /// * `s`, if [`NonNull`], must valid to [`ptr::read`] from.
 #[no_mangle]
 #[cold]
-pub unsafe extern "C-unwind" fn dav1d_get_frame_delay(s: Option<NonNull<Dav1dSettings>>) -> Dav1dResult {
+pub unsafe extern "C-unwind" fn dav1d_get_frame_delay(
+    s: Option<NonNull<Dav1dSettings>>,
+) -> Dav1dResult {
     (|| {
         let s = validate_input!(s.ok_or(EINVAL))?;
         // SAFETY: `s` is safe to `ptr::read`.
@@ -838,7 +840,10 @@ pub unsafe extern "C-unwind" fn dav1d_picture_unref(p: Option<NonNull<Dav1dPictu
 /// * `buf`, if [`NonNull`], is valid to [`ptr::write`] to.
 ///   After this call, `buf.data` will be an allocated slice of length `sz`.
 #[no_mangle]
-pub unsafe extern "C-unwind" fn dav1d_data_create(buf: Option<NonNull<Dav1dData>>, sz: usize) -> *mut u8 {
+pub unsafe extern "C-unwind" fn dav1d_data_create(
+    buf: Option<NonNull<Dav1dData>>,
+    sz: usize,
+) -> *mut u8 {
     || -> Rav1dResult<*mut u8> {
         let buf = validate_input!(buf.ok_or(EINVAL))?;
         validate_input!((sz <= usize::MAX / 2, EINVAL))?;
